@@ -1,0 +1,297 @@
+"""The explicit-state engines: breadth-first (reference) and depth-first search.
+
+Both store visited states as 64-bit fingerprints (CPython's ``hash`` of the state tuple, which
+is deterministic for tuples of integers) or, with ``exact=True``, as the states themselves.
+Every visited state gets an index in discovery order; two compact arrays keep, per index, the
+index of its parent and which successor of the parent it was. A trace is rebuilt by walking
+the parents back to an initial state and replaying the successors forward, so no state is
+stored beyond the search frontier.
+
+- ``bfs``: shortest counterexamples and examples; memory grows with the widest level.
+- ``dfs``: memory grows with the depth; traces are valid but not shortest.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+
+from .result import ActionCoverage, CheckResult
+from .system import TransitionSystem
+from .trace import Step, Trace
+
+_CHECK_EVERY = 1024
+_PROGRESS_SECONDS = 2.0
+
+
+class _Found(Exception):
+    """Ends a search early: a violation, or a resource limit."""
+
+
+class _Search:
+    """State shared by both engines: the visited set, parent links, properties, limits."""
+
+    def __init__(self, system: TransitionSystem, engine, properties, max_depth, max_states,
+                 time_limit, exact, progress):
+        self.system = system
+        self.engine = engine
+        kinds = {p.name: p.kind for p in system.properties}
+        chosen = list(properties) if properties is not None else \
+            [p.name for p in system.properties if p.kind != "constraint"]
+        unknown = [n for n in chosen if n not in kinds]
+        if unknown:
+            raise KeyError(unknown[0])
+        self.checked = chosen
+        self.always = [n for n in chosen if kinds[n] == "always"]
+        self.pending = [n for n in chosen if kinds[n] == "sometimes"]
+        constraints = [p.name for p in system.properties if p.kind == "constraint"]
+        self.first_bad = system.first_false(self.always) if self.always else None
+        self.outside = system.first_false(constraints) if constraints else None
+        self.reached = {n: system.first_false([n]) for n in self.pending}
+        self.max_depth, self.max_states, self.time_limit = max_depth, max_states, time_limit
+        self.exact = exact
+        self.progress = progress
+        self.seen = set()
+        self.parent = array("q")
+        self.which = array("i")
+        self.inits: list = []
+        self.fired = [0] * len(system.actions)
+        self.new = [0] * len(system.actions)
+        self.generated = 0
+        self.depth = 0
+        self.per_depth: list[int] = []
+        self.violation = None
+        self.examples = {}
+        self.stop_reason = None
+        self.cut = False
+        self.start = time.perf_counter()
+        self.last_report = self.start
+
+    # -- visiting ---------------------------------------------------------------------------
+    def key(self, state):
+        return state if self.exact else hash(state)
+
+    def visit_initial(self) -> list:
+        fresh = []
+        for s in self.system.initial_states():
+            k = self.key(s)
+            if k in self.seen:
+                continue
+            self.seen.add(k)
+            self.parent.append(-1)
+            self.which.append(len(self.inits))
+            self.inits.append(s)
+            fresh.append(s)
+            self.on_new(s, len(self.parent) - 1)
+        return fresh
+
+    def on_new(self, state, index):
+        """Check a newly discovered state; raise _Found on a violation."""
+        if self.first_bad is not None:
+            bad = self.first_bad(state)
+            if bad >= 0:
+                self.violation = self.trace(index, self.always[bad], "always")
+                raise _Found
+        if self.pending:
+            for name in list(self.pending):
+                if self.reached[name](state) < 0:
+                    self.examples[name] = self.trace(index, name, "sometimes")
+                    self.pending.remove(name)
+
+    def expand(self, state, index):
+        """Successors of a state, turning a range error into a ``type_ok`` violation."""
+        try:
+            succ = self.system.successors(state)
+        except getattr(self.system, "out_of_range", ()) as err:
+            note = self.system.describe_out_of_range(err)
+            self.violation = self.trace(index, "type_ok", "type_ok", note)
+            raise _Found from None
+        if not succ and self.system.check_deadlock:
+            self.violation = self.trace(index, "deadlock", "deadlock",
+                                        "no action is enabled in the last state")
+            raise _Found
+        return succ
+
+    def tick(self, queue_len):
+        """Called every few expansions: enforce limits, report progress."""
+        now = time.perf_counter()
+        if self.time_limit is not None and now - self.start >= self.time_limit:
+            self.stop_reason = "time_limit"
+            raise _Found
+        if self.max_states is not None and len(self.parent) >= self.max_states:
+            self.stop_reason = "max_states"
+            raise _Found
+        if self.progress is not None and now - self.last_report >= _PROGRESS_SECONDS:
+            self.last_report = now
+            elapsed = now - self.start
+            self.progress({"distinct": len(self.parent), "queue": queue_len,
+                           "depth": self.depth, "seconds": elapsed,
+                           "states_per_second": len(self.parent) / elapsed})
+
+    # -- traces -------------------------------------------------------------------------------
+    def trace(self, index, prop, kind, note="") -> Trace:
+        chain = []
+        while self.parent[index] >= 0:
+            chain.append(self.which[index])
+            index = self.parent[index]
+        state = self.inits[self.which[index]]
+        steps = [Step("init", self.system.decode(state), state)]
+        for pos in reversed(chain):
+            action, state = self.system.successors(state)[pos]
+            steps.append(Step(self.system.actions[action], self.system.decode(state), state))
+        return Trace(prop, kind, tuple(steps), note)
+
+    # -- the result ---------------------------------------------------------------------------
+    def result(self) -> CheckResult:
+        n = len(self.parent)
+        complete = self.stop_reason is None and self.violation is None and not self.cut
+        if self.violation is not None:
+            verdict = "violated"
+        elif self.stop_reason is not None:
+            verdict = "incomplete"
+        elif self.pending and not self.cut:
+            verdict = "violated"
+            name = self.pending[0]
+            self.violation = Trace(name, "sometimes", (),
+                                   "no reachable state satisfies it")
+        elif self.pending:
+            verdict, self.stop_reason = "incomplete", "max_depth"
+        else:
+            verdict = "holds"
+        coverage = [ActionCoverage(a, f, w) for a, f, w in
+                    zip(self.system.actions, self.fired, self.new)]
+        return CheckResult(
+            system=self.system.name, engine=self.engine, verdict=verdict, complete=complete,
+            distinct_states=n, states_generated=self.generated, depth=self.depth,
+            seconds=time.perf_counter() - self.start, properties=self.checked,
+            violation=self.violation, examples=self.examples, coverage=coverage,
+            states_per_depth=self.per_depth, stop_reason=self.stop_reason,
+            bound={"max_depth": self.max_depth} if self.cut else {},
+            fingerprints="exact" if self.exact else "64-bit",
+            collision_probability=0.0 if self.exact else n * (n - 1) / 2 / 2.0 ** 64)
+
+
+def bfs(system: TransitionSystem, **options) -> CheckResult:
+    """Breadth-first search: every counterexample and example is a shortest one.
+
+    Options (keyword-only, all optional): ``properties`` (names to check; default all),
+    ``max_depth``, ``max_states``, ``time_limit`` (seconds), ``exact`` (store states rather
+    than fingerprints), ``progress`` (a callable given a dict of statistics every 2 s).
+    """
+    search = _Search(system, "bfs", **_options(options))
+    try:
+        _bfs(search)
+    except _Found:
+        pass
+    except KeyboardInterrupt:
+        search.stop_reason = "interrupted"
+    return search.result()
+
+
+def _bfs(search: _Search):
+    frontier = search.visit_initial()
+    seen, parent, which = search.seen, search.parent, search.which
+    fired, new, on_new = search.fired, search.new, search.on_new
+    key = (lambda s: s) if search.exact else hash
+    checking = search.first_bad is not None or bool(search.pending)
+    outside, expand = search.outside, search.expand
+    index = 0
+    while frontier:
+        search.per_depth.append(len(frontier))
+        if search.max_depth is not None and search.depth >= search.max_depth:
+            search.cut = True
+            return
+        nxt = []
+        for state in frontier:
+            if not index % _CHECK_EVERY:
+                search.tick(len(frontier) + len(nxt))
+            if outside is None or outside(state) < 0:
+                succ = expand(state, index)
+                search.generated += len(succ)
+                for pos, (action, t) in enumerate(succ):
+                    fired[action] += 1
+                    k = key(t)
+                    if k in seen:
+                        continue
+                    seen.add(k)
+                    parent.append(index)
+                    which.append(pos)
+                    new[action] += 1
+                    nxt.append(t)
+                    if checking:
+                        on_new(t, len(parent) - 1)
+                        checking = search.first_bad is not None or bool(search.pending)
+            index += 1
+        if nxt:
+            search.depth += 1
+        frontier = nxt
+
+
+def dfs(system: TransitionSystem, **options) -> CheckResult:
+    """Depth-first search: memory grows with depth, not width; traces are not shortest.
+
+    Same options as ``bfs``. ``depth`` is the deepest path followed, which depends on the
+    search order, so it may differ from the BFS depth; the state count does not.
+    """
+    search = _Search(system, "dfs", **_options(options))
+    try:
+        _dfs(search)
+    except _Found:
+        pass
+    except KeyboardInterrupt:
+        search.stop_reason = "interrupted"
+    return search.result()
+
+
+def _dfs(search: _Search):
+    stack = [(s, i, 0) for i, s in enumerate(search.visit_initial())][::-1]
+    seen, parent, which = search.seen, search.parent, search.which
+    key = (lambda s: s) if search.exact else hash
+    expanded = 0
+    while stack:
+        state, index, depth = stack.pop()
+        if not expanded % _CHECK_EVERY:
+            search.tick(len(stack))
+        expanded += 1
+        if search.max_depth is not None and depth >= search.max_depth:
+            search.cut = True
+            continue
+        if search.outside is not None and search.outside(state) >= 0:
+            continue
+        succ = search.expand(state, index)
+        search.generated += len(succ)
+        fresh = []
+        for pos, (action, t) in enumerate(succ):
+            search.fired[action] += 1
+            k = key(t)
+            if k in seen:
+                continue
+            seen.add(k)
+            parent.append(index)
+            which.append(pos)
+            search.new[action] += 1
+            child = len(parent) - 1
+            search.depth = max(search.depth, depth + 1)
+            search.on_new(t, child)
+            fresh.append((t, child, depth + 1))
+        stack.extend(reversed(fresh))
+
+
+def _options(options: dict) -> dict:
+    allowed = {"properties", "max_depth", "max_states", "time_limit", "exact", "progress"}
+    unknown = set(options) - allowed
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
+                        f"known: {', '.join(sorted(allowed))}")
+    out = {k: None for k in allowed}
+    out["exact"] = False
+    out.update(options)
+    return out
+
+
+def check(system: TransitionSystem, *, engine: str = "bfs", **options) -> CheckResult:
+    """Check ``system`` with the named engine (``bfs`` or ``dfs``); see ``bfs`` for options."""
+    engines = {"bfs": bfs, "dfs": dfs}
+    if engine not in engines:
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(engines)})")
+    return engines[engine](system, **options)

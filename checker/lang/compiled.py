@@ -1,0 +1,53 @@
+"""A model compiled by the per-state back-end, seen by the engines as a TransitionSystem."""
+
+from __future__ import annotations
+
+from ..system import PropertyInfo, TransitionSystem
+from .model import Built, Model
+from .pycodegen import OutOfRange, compile_first_false, compile_successors
+
+
+class CompiledSystem(TransitionSystem):
+    """The per-state compilation of a built model.
+
+    ``built`` keeps the expression trees, so other back-ends (NumPy, Z3) compile the very same
+    model; ``layout`` says which slot is which variable.
+    """
+
+    out_of_range = OutOfRange
+
+    def __init__(self, built: Built):
+        self.built = built
+        self.name = built.name
+        self.params = dict(built.params)
+        self.layout = built.layout
+        self.actions = [a.label for a in built.actions]
+        self.properties = [PropertyInfo(p.name, p.kind, p.doc) for p in built.properties]
+        self.check_deadlock = built.check_deadlock
+        self._exprs = {p.name: p.expr for p in built.properties}
+        self.successors = compile_successors(built)
+        self._first_false = {}
+
+    def initial_states(self):
+        return list(self.built.initial)
+
+    def first_false(self, names):
+        key = tuple(names)
+        fn = self._first_false.get(key)
+        if fn is None:
+            fn = self._first_false[key] = compile_first_false(
+                self.built, [self._exprs[n] for n in key])
+        return fn
+
+    def decode(self, state):
+        return self.layout.decode(state)
+
+    def describe_out_of_range(self, err: OutOfRange) -> str:
+        t = self.layout.slot_types[err.slot]
+        return (f"{self.actions[err.action]} writes {err.value} to "
+                f"{self.layout.slot_names[err.slot]}, outside its range {t.lo()}..{t.hi()}")
+
+
+def compile_model(model: Model) -> CompiledSystem:
+    """Trace a model and compile it for the explicit engines."""
+    return CompiledSystem(model.build())

@@ -1,0 +1,351 @@
+"""Models: parameters, state variables, an initial predicate, actions and properties.
+
+A model is a class. Its parameters are ``Param`` class attributes; ``setup`` builds the
+domains and derived constants from them; ``variables`` declares the state; ``init`` writes the
+initial state; methods decorated with ``@action`` are the protocol steps, and methods decorated
+with ``@always``, ``@sometimes`` or ``@constraint`` are properties. ``build()`` traces all of it
+into expression trees (a ``Built`` model), which a back-end compiles.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+
+from .errors import ModelError, ParameterError, TracingError
+from .expr import And, Const, Expr, Var, lift
+from .evaluate import evaluate
+from .layout import Layout
+from .tracing import RecordingState, Tracer
+from .types import Bool, Domain
+
+
+class Param:
+    """A model parameter: a name, a default, and what values it accepts.
+
+    ``key`` is the name users type (Kafka's configuration key where Kafka has one, such as
+    ``min.insync.replicas``); the attribute name is what the model's code reads.
+    """
+
+    def __init__(self, default, *, key: str | None = None, lo: int | None = None,
+                 hi: int | None = None, choices=None, doc: str = "", parse=None):
+        self.default = default
+        self.key = key
+        self.lo, self.hi = lo, hi
+        self.choices = tuple(choices) if choices is not None else None
+        self.doc = doc
+        self._parse = parse
+        self.name = None
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.key = self.key or name
+
+    @property
+    def kind(self) -> str:
+        if self.choices is not None:
+            return "choice"
+        return type(self.default).__name__
+
+    def parse(self, text: str):
+        """Convert a command-line string to this parameter's value, or raise ParameterError."""
+        if self._parse is not None:
+            try:
+                return self._parse(text)
+            except ValueError as e:
+                raise ParameterError(f"parameter {self.key}: {e}") from None
+        if isinstance(self.default, bool):
+            low = text.strip().lower()
+            if low in ("true", "1", "yes", "on"):
+                return True
+            if low in ("false", "0", "no", "off"):
+                return False
+            raise ParameterError(f"parameter {self.key} is a boolean: use true or false, "
+                                 f"not {text!r}")
+        if isinstance(self.default, int):
+            try:
+                return int(text)
+            except ValueError:
+                raise ParameterError(f"parameter {self.key} is an integer, not {text!r}") from None
+        return text
+
+    def validate(self, value):
+        if self.choices is not None and value not in self.choices:
+            raise ParameterError(f"parameter {self.key} must be one of "
+                                 f"{', '.join(map(str, self.choices))}; got {value!r}")
+        if isinstance(self.default, bool) != isinstance(value, bool) or \
+                (isinstance(self.default, int) and not isinstance(value, int)):
+            raise ParameterError(f"parameter {self.key} takes a {type(self.default).__name__},"
+                                 f" not {value!r}")
+        if isinstance(value, int) and not isinstance(value, bool):
+            if (self.lo is not None and value < self.lo) or \
+                    (self.hi is not None and value > self.hi):
+                raise ParameterError(f"parameter {self.key}={value} is out of range "
+                                     f"{self.lo}..{self.hi}")
+        return value
+
+    def describe(self) -> dict:
+        d = {"name": self.key, "type": self.kind, "default": self.default, "doc": self.doc}
+        if self.choices is not None:
+            d["choices"] = list(self.choices)
+        if self.lo is not None or self.hi is not None:
+            d["range"] = [self.lo, self.hi]
+        return d
+
+
+# -- decorators ----------------------------------------------------------------------------
+
+def action(*over: str, where=None):
+    """Declare a protocol step, instantiated once per element of each named domain.
+
+    ``@action("broker")`` on ``def crash(m, s, broker)`` gives ``crash(broker=1)``, ... The
+    names refer to attributes that ``setup`` creates (a Domain or a sequence of elements).
+    ``where(m, *args)`` filters bindings statically (``r`` ranges over the replicas of ``p``).
+    """
+    if over and callable(over[0]) and not isinstance(over[0], str):
+        raise ModelError("write @action() or @action('domain', ...), with parentheses")
+
+    def mark(fn):
+        fn._kc_action = (over, where)
+        return fn
+    return mark
+
+
+def _property(kind):
+    def mark(fn):
+        fn._kc_property = kind
+        return fn
+    mark.__name__ = kind
+    return mark
+
+
+always = _property("always")
+always.__doc__ = "Declare an invariant: it must hold in every reachable state."
+sometimes = _property("sometimes")
+sometimes.__doc__ = "Declare a reachability property: some reachable state satisfies it."
+constraint = _property("constraint")
+constraint.__doc__ = ("Declare a state constraint: states where it fails are counted but not "
+                      "expanded (TLC's CONSTRAINT).")
+
+
+# -- the built model -------------------------------------------------------------------------
+
+@dataclass
+class ActionInstance:
+    label: str
+    action: str
+    args: dict
+    guard: Expr
+    updates: dict[int, Expr]
+
+
+@dataclass
+class Property:
+    name: str
+    kind: str
+    expr: Expr
+    doc: str = ""
+
+
+@dataclass
+class Built:
+    """A model traced into expression trees: the input of every back-end."""
+
+    name: str
+    params: dict
+    layout: Layout
+    initial: list[tuple]
+    actions: list[ActionInstance]
+    properties: list[Property]
+    check_deadlock: bool
+    domains: dict = field(default_factory=dict)
+
+
+class Model:
+    """Base class of models. See the module docstring; subclasses set ``name``."""
+
+    name: str = None
+    check_deadlock: bool = False
+
+    def __init__(self, **values):
+        params = self.params()
+        for key, value in values.items():
+            if key not in params:
+                raise _unknown_param(self, key)
+            setattr(self, key, params[key].validate(value))
+        for p in params.values():
+            if p.name not in values:
+                setattr(self, p.name, p.default)
+        self.setup()
+
+    # -- parameters ----------------------------------------------------------------------
+    @classmethod
+    def params(cls) -> dict[str, Param]:
+        found = {}
+        for klass in reversed(cls.__mro__):
+            for name, v in vars(klass).items():
+                if isinstance(v, Param):
+                    found[name] = v
+        return found
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, str]):
+        """Build from user-typed ``key=value`` strings, by Kafka key or attribute name."""
+        params = cls.params()
+        by_key = {p.key: p for p in params.values()} | params
+        values = {}
+        for key, text in settings.items():
+            p = by_key.get(key)
+            if p is None:
+                raise _unknown_param(cls, key)
+            values[p.name] = p.parse(text) if isinstance(text, str) else text
+        return cls(**values)
+
+    def param_values(self) -> dict:
+        return {p.key: getattr(self, p.name) for p in self.params().values()}
+
+    # -- what subclasses provide ---------------------------------------------------------
+    def setup(self):
+        """Create domains and derived constants from the parameters."""
+
+    def variables(self) -> dict:
+        raise ModelError(f"model {self.name or type(self).__name__} must define variables()")
+
+    def init(self, s):
+        raise ModelError(f"model {self.name or type(self).__name__} must define init(s)")
+
+    # -- building --------------------------------------------------------------------------
+    def compile(self):
+        """Build and compile for the explicit engines (a ``CompiledSystem``)."""
+        from .compiled import CompiledSystem
+        return CompiledSystem(self.build())
+
+    @classmethod
+    def members(cls, attr: str) -> list:
+        """Methods marked by a decorator, in definition order (base classes first)."""
+        seen = {}
+        for klass in reversed(cls.__mro__):
+            for name, fn in vars(klass).items():
+                if callable(fn) and hasattr(fn, attr):
+                    seen.pop(name, None)
+                    seen[name] = fn
+                elif name in seen:
+                    del seen[name]
+        return list(seen.items())
+
+    @classmethod
+    def property_names(cls) -> list[tuple[str, str, str]]:
+        return [(n, fn._kc_property, inspect.getdoc(fn) or "")
+                for n, fn in cls.members("_kc_property")]
+
+    def build(self) -> Built:
+        layout = Layout(self.variables())
+        actions = self.members("_kc_action")
+        if not actions:
+            raise ModelError(f"model {self.name or type(self).__name__} has no actions: "
+                             "mark protocol steps with @action(...)")
+        instances = []
+        for name, fn in actions:
+            instances.extend(self._instances(layout, name, fn))
+        props = [self._property(layout, n, fn) for n, fn in self.members("_kc_property")]
+        domains = {k: v for k, v in vars(self).items() if isinstance(v, Domain)}
+        return Built(self.name or type(self).__name__, self.param_values(), layout,
+                     self._initial(layout), instances, props, self.check_deadlock, domains)
+
+    def _initial(self, layout) -> list[tuple]:
+        start = [Const(c, t) for c, t in zip(layout.defaults, layout.slot_types)]
+        states = []
+        for tracer in _each_choice(layout, start, lambda s: self.init(s), "init"):
+            if all(evaluate(g, ()) for g in tracer.guards):
+                state = tuple(evaluate(e, ()) for e in tracer.cur)
+                if state not in states:
+                    states.append(state)
+        if not states:
+            raise ModelError("init admits no state: its require(...) conditions never hold")
+        return states
+
+    def _instances(self, layout, name, fn):
+        over, where = fn._kc_action
+        argnames = list(inspect.signature(fn).parameters)[2:]
+        if len(argnames) != len(over):
+            raise ModelError(f"action {name} ranges over {len(over)} domain(s) {over} but "
+                             f"takes {len(argnames)} argument(s) after (m, s)")
+        pools = [self._pool(name, d) for d in over]
+        start = [Var(i, t) for i, t in enumerate(layout.slot_types)]
+        out = []
+        for binding in itertools.product(*pools):
+            if where is not None and not where(self, *binding):
+                continue
+            shown = {a: _show(v) for a, v in zip(argnames, binding)}
+            for tracer in _each_choice(layout, start, lambda s: fn(self, s, *binding),
+                                       _label(name, shown)):
+                args = dict(shown)
+                args.update({n: _show(vals[i]) for n, vals, i in tracer.taken})
+                updates = {i: e for i, e in enumerate(tracer.cur) if e is not start[i]}
+                out.append(ActionInstance(_label(name, args), name, args,
+                                          And(*tracer.guards), updates))
+        return out
+
+    def _pool(self, action_name, attr):
+        pool = getattr(self, attr, None)
+        if pool is None:
+            raise ModelError(f"action {action_name} ranges over {attr!r}, which setup() "
+                             "did not define")
+        return list(pool)
+
+    def _property(self, layout, name, fn) -> Property:
+        start = [Var(i, t) for i, t in enumerate(layout.slot_types)]
+        tracer = Tracer(layout, start, writable=False)
+        try:
+            with tracer:
+                value = lift(fn(self, RecordingState(tracer)), Bool)
+        except TracingError as e:
+            raise TracingError(f"in property {name}: {e}") from e
+        if value.type is not Bool:
+            raise ModelError(f"property {name} must be boolean, but its value is "
+                             f"{value.type.describe()}")
+        if tracer.guards:
+            raise ModelError(f"property {name} calls require(); return a boolean instead")
+        return Property(name, fn._kc_property, value, inspect.getdoc(fn) or "")
+
+
+def _each_choice(layout, start, body, where):
+    """Run ``body`` once per combination of its choose() calls, yielding each tracer."""
+    path: list[int] = []
+    while True:
+        tracer = Tracer(layout, start, path=path)
+        try:
+            with tracer:
+                body(RecordingState(tracer))
+        except TracingError as e:
+            raise TracingError(f"in {where}: {e}") from e
+        yield tracer
+        path = [i for _, _, i in tracer.taken]
+        sizes = [len(vals) for _, vals, _ in tracer.taken]
+        while path and path[-1] + 1 >= sizes[len(path) - 1]:
+            path.pop()
+        if not path:
+            return
+        path[-1] += 1
+
+
+def _show(v):
+    if isinstance(v, Expr) and v.op == "const":
+        return v.type.decode(v.value)
+    return v
+
+
+def _label(name, args: dict) -> str:
+    return f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})"
+
+
+def _unknown_param(model, key):
+    params = model.params()
+    keys = [p.key for p in params.values()]
+    hint = get_close_matches(key, keys, n=1)
+    did = f"; did you mean {hint[0]!r}?" if hint else ""
+    name = model.name or getattr(model, "__name__", type(model).__name__)
+    return ParameterError(f"unknown parameter {key!r} for model {name}{did} "
+                          f"(known: {', '.join(keys) or 'none'})")

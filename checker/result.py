@@ -1,0 +1,82 @@
+"""The typed result of a check, with assertion helpers for tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .trace import Trace
+
+
+@dataclass(frozen=True)
+class ActionCoverage:
+    """How often one action instance fired, and how many new states it found."""
+
+    action: str
+    fired: int
+    new_states: int
+
+
+@dataclass
+class CheckResult:
+    """What a search found.
+
+    ``verdict`` is ``holds`` (every checked property holds in every explored state and the
+    search was complete, or cut only at the depth bound the caller gave), ``violated`` (see
+    ``violation``) or ``incomplete`` (stopped at a state, time or memory limit, or
+    interrupted, before an answer). ``complete`` is true only when the whole reachable space
+    was explored; ``bound`` records any depth bound that cut it.
+    """
+
+    system: str
+    engine: str
+    verdict: str
+    complete: bool
+    distinct_states: int
+    states_generated: int
+    depth: int
+    seconds: float
+    properties: list[str]
+    violation: Trace | None = None
+    examples: dict[str, Trace] = field(default_factory=dict)
+    coverage: list[ActionCoverage] = field(default_factory=list)
+    states_per_depth: list[int] = field(default_factory=list)
+    stop_reason: str | None = None
+    bound: dict = field(default_factory=dict)
+    fingerprints: str = "64-bit"
+    collision_probability: float = 0.0
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+
+    # -- helpers for tests, in the manner of stateright's assert_properties ---------------
+    def assert_holds(self):
+        """Fail unless every property holds and the search was complete."""
+        if self.verdict != "holds" or not self.complete:
+            raise AssertionError(f"expected a complete check that holds; got {self.verdict}"
+                                 f" (complete={self.complete}, stop={self.stop_reason},"
+                                 f" violation={self.violation and self.violation.property})")
+
+    def assert_violation(self, prop: str, *, length: int | None = None,
+                         path: list[str] | None = None):
+        """Fail unless ``prop`` is violated, optionally with a given trace length or path."""
+        v = self.violation
+        if self.verdict != "violated" or v is None or v.property != prop:
+            raise AssertionError(f"expected {prop} violated; got {self.verdict} "
+                                 f"({v and v.property})")
+        if length is not None and v.length != length:
+            raise AssertionError(f"expected a trace of {length} steps, got {v.length}: "
+                                 f"{v.action_path()}")
+        if path is not None and v.action_path() != path:
+            raise AssertionError(f"expected path {path}, got {v.action_path()}")
+
+    def assert_example(self, prop: str, *, length: int | None = None,
+                       path: list[str] | None = None):
+        """Fail unless the sometimes-property ``prop`` was reached (with the given path)."""
+        ex = self.examples.get(prop)
+        if ex is None:
+            raise AssertionError(f"no example of {prop} was found ({self.verdict})")
+        if length is not None and ex.length != length:
+            raise AssertionError(f"expected an example of {length} steps, got {ex.length}")
+        if path is not None and ex.action_path() != path:
+            raise AssertionError(f"expected path {path}, got {ex.action_path()}")

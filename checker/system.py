@@ -1,0 +1,122 @@
+"""The transition system: the one interface every engine consumes.
+
+Engines never see model source. They see initial states, labelled successors, named
+properties and a way to show a state. Two implementations exist: ``CompiledSystem`` (a model
+written in the modeling language, compiled by its back-end) and ``ExplicitSystem`` (a plain
+Python model: any functions that give initial states, successors and predicates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterable, Sequence
+
+State = Hashable
+
+
+@dataclass(frozen=True)
+class PropertyInfo:
+    """A named property. ``kind`` is ``always``, ``sometimes`` or ``constraint``."""
+
+    name: str
+    kind: str
+    doc: str = ""
+
+
+class TransitionSystem:
+    """Base class: what a model must provide to be checked.
+
+    Subclasses set ``name``, ``actions`` (action labels; a successor names one by index),
+    ``properties`` (``PropertyInfo`` list), ``check_deadlock`` and ``params``, and implement
+    the methods below.
+    """
+
+    name: str = "system"
+    actions: list[str]
+    properties: list[PropertyInfo]
+    check_deadlock: bool = False
+    params: dict = {}
+
+    def initial_states(self) -> list[State]:
+        raise NotImplementedError
+
+    def successors(self, state) -> list[tuple[int, State]]:
+        """Every successor of ``state`` as ``(action index, next state)``."""
+        raise NotImplementedError
+
+    def first_false(self, names: Sequence[str]) -> Callable[[State], int]:
+        """A function giving the index (into ``names``) of the first named predicate that
+        is false in a state, or -1 when all hold."""
+        raise NotImplementedError
+
+    def decode(self, state) -> dict:
+        """The state as a dict of variable name to a readable Python value."""
+        raise NotImplementedError
+
+    def property(self, name: str) -> PropertyInfo:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+class ExplicitSystem(TransitionSystem):
+    """A plain Python model: no modeling language needed for the explicit engines.
+
+    ``init`` gives the initial states, ``next(state)`` yields ``(label, next_state)`` pairs,
+    and each property is a function of a state returning a bool. States must be hashable
+    and should be tuples (or other values with a deterministic ``hash``).
+
+    >>> sys = ExplicitSystem("counter", init=[0],
+    ...                      next=lambda n: [("inc", n + 1)] if n < 3 else [],
+    ...                      always={"small": lambda n: n <= 3})
+    >>> sys.successors(0)
+    [(0, 1)]
+    """
+
+    def __init__(self, name: str, *, init: Iterable[State],
+                 next: Callable[[State], Iterable[tuple[str, State]]],
+                 always: dict | None = None, sometimes: dict | None = None,
+                 constraints: dict | None = None, check_deadlock: bool = False,
+                 show: Callable[[State], dict] | None = None):
+        self.name = name
+        self._init = list(init)
+        self._next = next
+        self._preds = {}
+        self.properties = []
+        for kind, preds in (("always", always), ("sometimes", sometimes),
+                            ("constraint", constraints)):
+            for pname, fn in (preds or {}).items():
+                self._preds[pname] = fn
+                self.properties.append(PropertyInfo(pname, kind, fn.__doc__ or ""))
+        self.check_deadlock = check_deadlock
+        self._show = show or (lambda s: {"state": s})
+        self.actions = []
+        self._index = {}
+        self.params = {}
+
+    def initial_states(self):
+        return list(self._init)
+
+    def successors(self, state):
+        out = []
+        for label, nxt in self._next(state):
+            idx = self._index.get(label)
+            if idx is None:
+                idx = self._index[label] = len(self.actions)
+                self.actions.append(label)
+            out.append((idx, nxt))
+        return out
+
+    def first_false(self, names):
+        fns = [self._preds[n] for n in names]
+
+        def first(state):
+            for k, fn in enumerate(fns):
+                if not fn(state):
+                    return k
+            return -1
+        return first
+
+    def decode(self, state):
+        return self._show(state)
