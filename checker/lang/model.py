@@ -168,8 +168,18 @@ class Model:
 
     name: str = None
     check_deadlock: bool = False
+    fixes: dict[str, str] = {}
+    """Known fixes this model includes, id -> one line (``{"KAFKA-6082": "..."}``); a model
+    built with ``before={"KAFKA-6082"}`` behaves as the system did before that fix."""
 
-    def __init__(self, **values):
+    def __init__(self, *, before=(), **values):
+        unknown = [f for f in before if f not in self.fixes]
+        if unknown:
+            name = self.name or type(self).__name__
+            known = ", ".join(self.fixes) or "none"
+            raise ParameterError(f"unknown fix {unknown[0]!r} for model {name} "
+                                 f"(known fixes: {known})")
+        self.before = frozenset(before)
         params = self.params()
         for key, value in values.items():
             if key not in params:
@@ -191,7 +201,7 @@ class Model:
         return found
 
     @classmethod
-    def from_settings(cls, settings: dict[str, str]):
+    def from_settings(cls, settings: dict[str, str], before=()):
         """Build from user-typed ``key=value`` strings, by Kafka key or attribute name."""
         params = cls.params()
         by_key = {p.key: p for p in params.values()} | params
@@ -201,7 +211,13 @@ class Model:
             if p is None:
                 raise _unknown_param(cls, key)
             values[p.name] = p.parse(text) if isinstance(text, str) else text
-        return cls(**values)
+        return cls(before=before, **values)
+
+    def fixed(self, fix: str) -> bool:
+        """Whether the model includes ``fix`` (false when built with ``before={fix}``)."""
+        if fix not in self.fixes:
+            raise ModelError(f"{fix!r} is not declared in {type(self).__name__}.fixes")
+        return fix not in self.before
 
     def param_values(self) -> dict:
         return {p.key: getattr(self, p.name) for p in self.params().values()}
