@@ -106,6 +106,12 @@ class _Search:
             note = self.system.describe_out_of_range(err)
             self.violation = self.trace(index, "type_ok", "type_ok", note)
             raise _Found from None
+        missing = len(self.system.actions) - len(self.fired)
+        if missing > 0:
+            # A plain-Python system learns its action labels as successors name them;
+            # grow in place, since the search loops hold these lists in locals.
+            self.fired.extend([0] * missing)
+            self.new.extend([0] * missing)
         if not succ and self.system.check_deadlock:
             self.violation = self.trace(index, "deadlock", "deadlock",
                                         "no action is enabled in the last state")
@@ -158,6 +164,8 @@ class _Search:
             verdict, self.stop_reason = "incomplete", "max_depth"
         else:
             verdict = "holds"
+        if self.violation is not None:
+            self.depth = max(self.depth, self.violation.length)
         coverage = [ActionCoverage(a, f, w) for a, f, w in
                     zip(self.system.actions, self.fired, self.new)]
         return CheckResult(

@@ -276,6 +276,10 @@ class Model:
         for tracer in _each_choice(layout, start, lambda s: self.init(s), "init"):
             if all(evaluate(g, ()) for g in tracer.guards):
                 state = tuple(evaluate(e, ()) for e in tracer.cur)
+                for name, t, code in zip(layout.slot_names, layout.slot_types, state):
+                    if not t.lo() <= code <= t.hi():
+                        raise ModelError(f"init writes {code} to {name}, outside its range "
+                                         f"{t.lo()}..{t.hi()} ({t.describe()})")
                 if state not in states:
                     states.append(state)
         if not states:
@@ -298,7 +302,13 @@ class Model:
             for tracer in _each_choice(layout, start, lambda s: fn(self, s, *binding),
                                        _label(name, shown)):
                 args = dict(shown)
-                args.update({n: _show(vals[i]) for n, vals, i in tracer.taken})
+                for n, vals, i in tracer.taken:
+                    if n in args:
+                        raise ModelError(
+                            f"action {name}: choose() named {n!r} clashes with another "
+                            f"parameter or choice of the same name, so its labels would be "
+                            f"ambiguous; pass choose(..., name='...') with a distinct name")
+                    args[n] = _show(vals[i])
                 updates = {i: e for i, e in enumerate(tracer.cur) if e is not start[i]}
                 out.append(ActionInstance(_label(name, args), name, args,
                                           And(*tracer.guards), updates))

@@ -1,0 +1,326 @@
+"""``kafkacheck check``: one target, or with no target the built-in suite of check files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import tempfile
+from difflib import get_close_matches
+
+import click
+
+from ..explicit import check as run_engine
+from ..render import render_trace, result_json, trace_text
+from ..specfile import mismatches
+from .targets import Target, UserError, builtin_specs, parse_settings, resolve
+
+EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
+ENGINES = ("bfs", "dfs", "bmc")
+
+
+@click.command("check")
+@click.argument("target", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Set a model parameter, by Kafka's config key where Kafka has one.")
+@click.option("--before", multiple=True, metavar="FIX",
+              help="Check the model as Kafka was before a known fix (see: kafkacheck models).")
+@click.option("--property", "properties", multiple=True, metavar="NAME",
+              help="Check only this property (repeatable); default: all.")
+@click.option("--engine", type=click.Choice(ENGINES), default=None,
+              help="bfs (default: shortest traces), dfs (less memory), bmc (Z3).")
+@click.option("--max-depth", type=click.IntRange(min=0), default=None,
+              help="Explore at most this many steps from an initial state.")
+@click.option("--max-states", type=click.IntRange(min=1), default=None,
+              help="Stop after this many distinct states (verdict incomplete).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Stop after this long (verdict incomplete).")
+@click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the counterexample to this file.")
+@click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
+              help="Format of --trace-out (default: from its suffix, else text).")
+@click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
+@click.option("--coverage", is_flag=True, help="Print how often each action fired.")
+@click.option("--progress/--no-progress", default=None,
+              help="A progress line on stderr (default: when stderr is a terminal).")
+@click.option("--slow", is_flag=True, help="Suite only: also run the checks marked slow.")
+@click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
+@click.pass_context
+def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
+                  time_limit, exact, fmt, trace_out, trace_format, show_examples, coverage,
+                  progress, slow, list_only):
+    """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
+
+    With no TARGET, run every built-in check and compare each outcome with its record.
+    """
+    if list_only:
+        for spec in builtin_specs():
+            click.echo(f"{spec.name:<32} {spec.model:<12} expects {spec.expect.verdict:<9}"
+                       f"{' (slow)' if spec.slow else '':<8} {spec.description}")
+        ctx.exit(0)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if target is None:
+        given = [n for n, v in (("-p", params), ("--before", before),
+                                ("--property", properties), ("--engine", engine),
+                                ("--max-depth", max_depth), ("--max-states", max_states),
+                                ("--trace-out", trace_out), ("--exact", exact)) if v]
+        if given:
+            raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
+        ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
+    if slow:
+        raise UserError("--slow applies to the suite only (no TARGET)")
+    resolved = resolve(target)
+    settings = parse_settings(params)
+    run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
+              time_limit, exact, progress)
+    result = run.execute()
+    show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
+    if fmt == "json":
+        click.echo(json.dumps(run.json(result), indent=2))
+    else:
+        click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False)
+    if trace_out:
+        run.write_trace(result, trace_out, trace_format)
+    ctx.exit(EXIT[result.verdict])
+
+
+class Run:
+    """One check of one target: builds the model, runs the engine, renders the outcome."""
+
+    def __init__(self, target: Target, settings, before, properties, engine, max_depth,
+                 max_states, time_limit, exact, progress):
+        spec = target.spec
+        self.target = target
+        self.settings = settings
+        self.before = tuple(before)
+        self.model = target.build(settings, before)
+        self.system = self.model.compile()
+        self.engine = engine or (spec.engine if spec else "bfs")
+        self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
+        self.properties = list(properties) or (spec.properties if spec else None)
+        self._check_properties()
+        self.options = dict(properties=self.properties, max_depth=self.max_depth,
+                            max_states=max_states, time_limit=time_limit)
+        if self.engine != "bmc":
+            self.options["exact"] = exact
+            self.options["progress"] = _progress_printer() if progress else None
+        elif exact or max_states:
+            raise UserError("--exact and --max-states apply to the explicit engines, not bmc")
+        self.argv = self._command(max_states, time_limit, exact)
+
+    def _check_properties(self):
+        known = [p.name for p in self.system.properties if p.kind != "constraint"]
+        for name in self.properties or ():
+            if name not in known:
+                hint = get_close_matches(name, known, n=1)
+                did = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise UserError(f"unknown property {name!r} for model {self.system.name}{did}"
+                                f" (properties: {', '.join(known)})")
+        if self.properties is None and not known:
+            raise UserError(f"model {self.system.name} has no properties to check")
+
+    def _command(self, max_states, time_limit, exact) -> str:
+        args = ["kafkacheck", "check", self.target.name]
+        for k, v in self.settings.items():
+            args += ["-p", f"{k}={v}"]
+        for fix in self.before:
+            args += ["--before", fix]
+        if self.properties and not (self.target.spec and
+                                    self.properties == self.target.spec.properties):
+            for p in self.properties:
+                args += ["--property", p]
+        if self.engine != "bfs":
+            args += ["--engine", self.engine]
+        for flag, value in (("--max-depth", self.max_depth), ("--max-states", max_states),
+                            ("--time-limit", time_limit)):
+            if value is not None and not (flag == "--max-depth" and self.target.spec and
+                                          value == self.target.spec.max_depth):
+                args += [flag, str(value)]
+        if exact:
+            args.append("--exact")
+        return shlex.join(args)
+
+    def execute(self):
+        if self.engine == "bmc":
+            try:
+                from ..symbolic.bmc import bmc
+            except ImportError:
+                raise UserError("engine bmc needs the symbolic engine, which this build "
+                                "lacks") from None
+            return bmc(self.system, **{k: v for k, v in self.options.items()
+                                       if k in ("properties", "max_depth", "time_limit")})
+        return run_engine(self.system, engine=self.engine, **self.options)
+
+    # -- rendering -------------------------------------------------------------------------
+    def json(self, result) -> dict:
+        out = {"target": self.target.name, "model": self.system.name,
+               "params": self.model.param_values(), "before": sorted(self.model.before)}
+        out.update(result_json(result))
+        out["command"] = self.argv
+        return out
+
+    def text(self, result, *, show_examples=False, coverage=False) -> str:
+        lines = []
+        params = ", ".join(f"{k}={v}" for k, v in self.model.param_values().items())
+        fixes = f"; before {', '.join(sorted(self.model.before))}" if self.model.before else ""
+        lines.append(f"Model {self.system.name} ({params}{fixes})")
+        if result.violation is not None and result.violation.steps:
+            lines.append("")
+            lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))
+            lines.append("")
+        lines.append(_stats_line(result))
+        lines.extend(_property_lines(result))
+        if show_examples:
+            for name, ex in result.examples.items():
+                lines.append("")
+                lines.append(trace_text(ex).rstrip("\n"))
+        if coverage:
+            lines.append("Coverage (fired / new states):")
+            lines.extend(f"  {c.action:<48} {c.fired:>10,} {c.new_states:>10,}"
+                         for c in result.coverage)
+        else:
+            never = [c.action for c in result.coverage if c.fired == 0]
+            if never and result.complete:
+                lines.append(f"Note: {len(never)} action(s) never fired, e.g. {never[0]} "
+                             "(--coverage lists them)")
+        lines.append(_verdict_line(result))
+        return "\n".join(lines) + "\n"
+
+    def write_trace(self, result, path, fmt):
+        trace = result.violation
+        if trace is None or not trace.steps:
+            click.echo(f"note: no counterexample, so {path} was not written", err=True)
+            return
+        fmt = fmt or ("itf" if path.endswith(".itf.json") else
+                      "json" if path.endswith(".json") else "text")
+        types = {v.name: v.type for v in self.system.layout.variables} \
+            if hasattr(self.system, "layout") else None
+        text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv)
+        _write_whole(path, text)
+
+
+def _write_whole(path: str, text: str):
+    """Write a file whole or not at all (a temporary file, then an atomic rename)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".kafkacheck-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror}") from None
+
+
+def _stats_line(result) -> str:
+    rate = f"{result.states_per_second:,.0f} states/s" if result.distinct_states else ""
+    if result.engine == "bmc":
+        return f"Engine bmc: bound {result.depth}, {result.seconds:.2f} s"
+    fp = "exact state storage" if result.fingerprints == "exact" else \
+        f"64-bit fingerprints, collision probability {result.collision_probability:.1e}"
+    return (f"Engine {result.engine}: {result.distinct_states:,} distinct states, "
+            f"{result.states_generated:,} generated, depth {result.depth}, "
+            f"{result.seconds:.2f} s ({rate}; {fp})")
+
+
+def _property_lines(result) -> list[str]:
+    v = result.violation
+    out = []
+    for name in result.properties:
+        if v is not None and v.property == name:
+            status = "VIOLATED" if v.kind != "sometimes" else "NO EXAMPLE (unreachable)"
+        elif name in result.examples:
+            n = result.examples[name].length
+            status = f"example in {n} step{'s' if n != 1 else ''}"
+        elif result.verdict == "holds":
+            status = "holds"
+        else:
+            status = "not violated so far" if name not in _sometimes(result) else \
+                "no example so far"
+        out.append(f"  {name:<40} {status}")
+    return out
+
+
+def _sometimes(result):
+    return set(result.examples) | {p for p in result.properties if p not in result.examples
+                                   and result.violation and result.violation.kind == "sometimes"}
+
+
+def _verdict_line(result) -> str:
+    if result.verdict == "violated":
+        v = result.violation
+        if v.kind == "sometimes":
+            return f"Verdict: violated: no reachable state satisfies {v.property}."
+        return f"Verdict: violated: {v.property}, shortest trace {v.length} steps" \
+            if result.engine in ("bfs", "bmc") else \
+            f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
+    if result.verdict == "incomplete":
+        why = {"time_limit": "the time limit", "max_states": "the state limit",
+               "max_depth": "the depth bound (a sometimes-property has no example yet)",
+               "interrupted": "an interrupt", "unknown": "an unknown solver answer"}
+        return (f"Verdict: incomplete: stopped at {why.get(result.stop_reason, result.stop_reason)}"
+                f" after {result.distinct_states:,} states; no violation found so far.")
+    if not result.complete:
+        return (f"Verdict: holds up to depth {result.bound.get('max_depth')} (the search was "
+                "cut at the depth bound; deeper states were not explored).")
+    return (f"Verdict: holds: every checked property holds in all "
+            f"{result.distinct_states:,} reachable states.")
+
+
+def _progress_printer():
+    def report(stats):
+        sys.stderr.write(f"\r{stats['distinct']:>12,} distinct  queue {stats['queue']:>10,}"
+                         f"  depth {stats['depth']:>4}  {stats['states_per_second']:>10,.0f}"
+                         f" states/s  {stats['seconds']:>7.1f} s")
+        sys.stderr.flush()
+    return report
+
+
+# -- the suite ---------------------------------------------------------------------------------
+
+def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
+    """Run every built-in check; exit 0 when each outcome matches its record."""
+    specs = builtin_specs()
+    skipped = [s for s in specs if s.slow and not slow]
+    rows = []
+    for spec in specs:
+        if spec in skipped:
+            continue
+        target = Target(spec.name, resolve(spec.name).model_class, spec)
+        run = Run(target, {}, (), (), None, None, None, time_limit, False, progress)
+        result = run.execute()
+        if progress:
+            sys.stderr.write("\r" + " " * 90 + "\r")
+        rows.append((spec, run, result, mismatches(spec, result)))
+        if fmt == "text":
+            click.echo(_suite_row(spec, result, rows[-1][3]))
+    failed = [r for r in rows if r[3]]
+    if fmt == "json":
+        results = []
+        for spec, run, result, diff in rows:
+            obj = run.json(result)
+            obj["expected"] = {k: v for k, v in vars(spec.expect).items() if v not in (None, {})}
+            obj["matches"] = not diff
+            obj["mismatches"] = diff
+            results.append(obj)
+        click.echo(json.dumps({"results": results, "passed": len(rows) - len(failed),
+                               "failed": len(failed),
+                               "skipped_slow": [s.name for s in skipped]}, indent=2))
+    else:
+        note = f" ({len(skipped)} slow check(s) skipped: --slow runs them)" if skipped else ""
+        click.echo(f"{len(rows)} checks: {len(rows) - len(failed)} as recorded, "
+                   f"{len(failed)} differ{note}")
+        for spec, _, _, diff in failed:
+            click.echo(f"DIFFERS {spec.name} ({spec.path.name}): {'; '.join(diff)}")
+    return 1 if failed else 0
+
+
+def _suite_row(spec, result, diff) -> str:
+    outcome = "as recorded" if not diff else "DIFFERS"
+    detail = result.violation.property if result.violation else ""
+    return (f"{spec.name:<30} {spec.model:<11} {result.verdict:<10} "
+            f"{result.distinct_states:>11,} {result.depth:>5} {result.seconds:>8.2f}s  "
+            f"{outcome:<12} {detail}")

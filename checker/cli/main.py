@@ -1,0 +1,109 @@
+"""The kafkacheck command line: models, check (one target or the built-in suite), bench.
+
+Exit codes: 0 every checked property holds (within the stated bounds); 1 a property is
+violated; 2 bad input (one clear line, no traceback); 3 stopped at a limit before an answer.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import click
+
+from ..lang import ModelError
+from ..specfile import SpecError
+from .checking import check_command
+from .targets import UserError, catalog
+
+
+def _version() -> str:
+    try:
+        return version("kafkacheck")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), prog_name="kafkacheck", message="%(prog)s %(version)s")
+def cli():
+    """kafkacheck: a model checker for Apache Kafka's control plane.
+
+    \b
+    kafkacheck models                     the models, their parameters and properties
+    kafkacheck check                      the built-in suite of checks
+    kafkacheck check failover -p brokers=4 --format json
+    """
+
+
+@cli.command("models")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def models_command(fmt):
+    """List the models with their parameters, properties and known fixes."""
+    described = [describe_model(name, cls) for name, cls in sorted(catalog().items())]
+    if fmt == "json":
+        import json
+        click.echo(json.dumps({"models": described}, indent=2))
+        return
+    for m in described:
+        click.echo(f"{m['name']}: {m['doc']}")
+        click.echo("  parameters:")
+        for p in m["params"]:
+            allowed = ("one of " + ", ".join(map(str, p["choices"]))) if "choices" in p else \
+                (f"{p['range'][0]}..{p['range'][1]}" if "range" in p else p["type"])
+            click.echo(f"    {p['name']:<34} default {str(p['default']):<8} {allowed:<14}"
+                       f" {p['doc']}")
+        click.echo("  properties:")
+        for p in m["properties"]:
+            click.echo(f"    {p['name']:<34} {p['kind']:<10} {p['doc'].splitlines()[0] if p['doc'] else ''}")
+        if m["fixes"]:
+            click.echo("  fixes (--before FIX checks the model as Kafka was before it):")
+            for f in m["fixes"]:
+                click.echo(f"    {f['id']:<34} {f['doc']}")
+        click.echo()
+
+
+def describe_model(name: str, cls) -> dict:
+    import inspect
+    model = next((k for k in cls.__mro__ if "name" in vars(k)), cls)
+    doc = (inspect.getdoc(model) or "").split("\n\n")[0].replace("\n", " ")
+    return {
+        "name": name,
+        "doc": doc,
+        "params": [p.describe() for p in cls.params().values()],
+        "properties": [{"name": n, "kind": k, "doc": d} for n, k, d in cls.property_names()],
+        "fixes": [{"id": k, "doc": v} for k, v in cls.fixes.items()],
+    }
+
+
+cli.add_command(check_command)
+
+
+def main(argv=None) -> int:
+    """Entry point: run the CLI, turning bad input into one line and exit code 2."""
+    try:
+        code = cli.main(args=argv, prog_name="kafkacheck", standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.UsageError as e:
+        hint = f" (see: {e.ctx.command_path} --help)" if e.ctx else ""
+        click.echo(f"error: {e.format_message()}{hint}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return 130
+    except (UserError, ModelError, SpecError) as e:
+        click.echo(f"error: {e}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,183 @@
+"""Renderers for traces and results: text (changes only, as TLC's -difftrace), JSON, ITF.
+
+Renderers turn data into strings; they never print. Values are the decoded Python values of
+``TransitionSystem.decode``: bool, int, str, None, frozenset (a set), dict (a map), list (a
+sequence).
+"""
+
+from __future__ import annotations
+
+import json
+
+from .trace import Trace
+
+# -- values -------------------------------------------------------------------------------------
+
+
+def show(value) -> str:
+    """A value as a person reads it: ``{1, 3}`` for a set, ``none`` for no value."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(show(v) for v in _sorted(value)) + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "<<" + ", ".join(show(v) for v in value) + ">>"
+    return str(value)
+
+
+def _sorted(values):
+    return sorted(values, key=lambda v: (str(type(v)), v))
+
+
+def to_json(value):
+    """A decoded value as plain JSON: sets become sorted lists, map keys strings."""
+    if isinstance(value, frozenset):
+        return [to_json(v) for v in _sorted(value)]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def _flatten(name: str, value, out: dict):
+    """Maps split into one entry per key, so a diff shows only the keys that changed."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{name}[{k}]", v, out)
+    else:
+        out[name] = value
+    return out
+
+
+def _flat_state(state: dict) -> dict:
+    out: dict = {}
+    for name, value in state.items():
+        _flatten(name, value, out)
+    return out
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+_KIND_TITLE = {"always": "Invariant {p} is violated",
+               "sometimes": "Example of {p}",
+               "deadlock": "Deadlock reached",
+               "type_ok": "A variable leaves its declared range (type_ok)"}
+
+
+def trace_text(trace: Trace, *, command: str | None = None) -> str:
+    """A trace as numbered steps showing only what changed, then the final state in full."""
+    title = _KIND_TITLE.get(trace.kind, "{p}").format(p=trace.property)
+    if not trace.steps:
+        return f"{title}: {trace.note}\n"
+    lines = [f"{title} after {trace.length} step{'s' if trace.length != 1 else ''}."]
+    if trace.note:
+        lines.append(f"  ({trace.note})")
+    prev = None
+    for i, step in enumerate(trace.steps):
+        flat = _flat_state(step.state)
+        lines.append(f"{i:>3}: {step.action}")
+        if prev is None:
+            lines.extend(f"       {k} = {show(v)}" for k, v in step.state.items())
+        else:
+            changed = [(k, prev.get(k), v) for k, v in flat.items() if prev.get(k) != v]
+            lines.extend(f"       {k}: {show(a)} -> {show(b)}" for k, a, b in changed)
+            if not changed:
+                lines.append("       (no change)")
+        prev = flat
+    if trace.length > 0:
+        lines.append("Final state:")
+        lines.extend(f"       {k} = {show(v)}" for k, v in trace.final_state.items())
+    if command:
+        lines.append(f"Reproduce: {command}")
+    if trace.length > 0:
+        lines.append("Action path: " + "; ".join(trace.action_path()))
+    return "\n".join(lines) + "\n"
+
+
+# -- JSON -----------------------------------------------------------------------------------------
+
+def trace_json(trace: Trace) -> dict:
+    return {"property": trace.property, "kind": trace.kind, "length": trace.length,
+            "note": trace.note or None,
+            "trace": [{"action": s.action, "state": to_json(s.state)} for s in trace.steps]}
+
+
+def result_json(result) -> dict:
+    """The fields of DESIGN.md's JSON object that come from the engine's result."""
+    return {
+        "engine": result.engine,
+        "verdict": result.verdict,
+        "complete": result.complete,
+        "bound": result.bound or None,
+        "stop_reason": result.stop_reason,
+        "properties": result.properties,
+        "distinct_states": result.distinct_states,
+        "states_generated": result.states_generated,
+        "depth": result.depth,
+        "seconds": round(result.seconds, 3),
+        "states_per_second": round(result.states_per_second),
+        "states_per_depth": result.states_per_depth,
+        "fingerprints": result.fingerprints,
+        "collision_probability": result.collision_probability,
+        "violation": trace_json(result.violation) if result.violation else None,
+        "examples": {k: trace_json(v) for k, v in result.examples.items()},
+        "coverage": [{"action": c.action, "fired": c.fired, "new_states": c.new_states}
+                     for c in result.coverage],
+    }
+
+
+# -- ITF (the Informal Trace Format of Apalache and Quint) --------------------------------------
+
+def itf_value(value, typ=None):
+    """One value in ITF: integers as ``{"#bigint": "n"}``, sets ``{"#set": []}``, maps
+    ``{"#map": [[k, v]]}``, optional values as Quint's ``Some``/``None`` variants."""
+    from .lang.types import Map, Maybe, Seq
+    if isinstance(typ, Maybe):
+        if value is None:
+            return {"tag": "None", "value": {"#tup": []}}
+        return {"tag": "Some", "value": itf_value(value)}
+    if value is None:
+        return {"tag": "None", "value": {"#tup": []}}
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return {"#bigint": str(value)}
+    if isinstance(value, frozenset):
+        return {"#set": [itf_value(v) for v in _sorted(value)]}
+    if isinstance(value, dict):
+        sub = typ.value if isinstance(typ, Map) else None
+        return {"#map": [[itf_value(k), itf_value(v, sub)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        sub = typ.value if isinstance(typ, Seq) else None
+        return [itf_value(v, sub) for v in value]
+    raise TypeError(f"no ITF encoding for {value!r}")
+
+
+def trace_itf(trace: Trace, *, types: dict | None = None, source: str = "") -> dict:
+    """A trace as an ITF document; ``types`` maps variable names to language types."""
+    types = types or {}
+    names = list(trace.steps[0].state) if trace.steps else []
+    states = []
+    for i, step in enumerate(trace.steps):
+        st = {"#meta": {"index": i, "action": step.action}}
+        st.update({k: itf_value(v, types.get(k)) for k, v in step.state.items()})
+        states.append(st)
+    return {"#meta": {"format": "ITF", "format-description":
+                      "https://apalache-mc.org/docs/adr/015adr-trace.html",
+                      "source": source, "description": f"{trace.kind} {trace.property}"},
+            "vars": names, "states": states}
+
+
+def render_trace(trace: Trace, fmt: str, *, command=None, types=None, source="") -> str:
+    if fmt == "text":
+        return trace_text(trace, command=command)
+    if fmt == "json":
+        return json.dumps(trace_json(trace), indent=2) + "\n"
+    if fmt == "itf":
+        return json.dumps(trace_itf(trace, types=types, source=source), indent=2) + "\n"
+    raise ValueError(f"unknown trace format {fmt!r} (known: text, json, itf)")
