@@ -158,6 +158,25 @@ def itf_value(value, typ=None):
     raise TypeError(f"no ITF encoding for {value!r}")
 
 
+def from_itf(value):
+    """Decode an ITF value back into the decoded-value form (the inverse of itf_value)."""
+    if isinstance(value, list):
+        return [from_itf(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "#bigint" in value:
+        return int(value["#bigint"])
+    if "#set" in value:
+        return frozenset(from_itf(v) for v in value["#set"])
+    if "#map" in value:
+        return {from_itf(k): from_itf(v) for k, v in value["#map"]}
+    if value.get("tag") == "None":
+        return None
+    if value.get("tag") == "Some":
+        return from_itf(value["value"])
+    raise ValueError(f"unsupported ITF value {value!r}")
+
+
 def trace_itf(trace: Trace, *, types: dict | None = None, source: str = "") -> dict:
     """A trace as an ITF document; ``types`` maps variable names to language types."""
     types = types or {}

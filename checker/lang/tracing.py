@@ -156,6 +156,12 @@ class MapView:
     def __bool__(self):
         raise TracingError("a map has no truth value; compare its entries")
 
+    def __eq__(self, other):
+        raise TracingError("maps cannot be compared with == or !=: compare their entries, "
+                           "e.g. all_of(domain, lambda k: s.x[k] == s.y[k])")
+
+    __ne__ = __eq__
+
 
 class SeqView:
     """A bounded sequence: ``length()``, indexing, ``append``, ``truncate``, ``last``."""
@@ -212,6 +218,12 @@ class SeqView:
 
     def __bool__(self):
         raise TracingError("a sequence has no truth value: use .is_empty()")
+
+    def __eq__(self, other):
+        raise TracingError("sequences cannot be compared with == or !=: compare .length() "
+                           "and their entries")
+
+    __ne__ = __eq__
 
 
 class RecordingState:

@@ -1,0 +1,206 @@
+"""The command line: the contract of DESIGN.md (shapes, exit codes) and its error messages."""
+
+import json
+import textwrap
+
+import pytest
+
+from kafkacheck.checker.cli import main
+from kafkacheck.checker.render import from_itf
+
+SMALL = ["-p", "brokers=3", "-p", "partitions=1", "-p", "replication.factor=2",
+         "-p", "max_epoch=3"]
+
+TOY = textwrap.dedent('''
+    from kafkacheck.checker.lang import Model, Domain, Map, Bool, Int, Set, Maybe
+    from kafkacheck.checker.lang import action, always, sometimes, require
+
+    class TwoLeaders(Model):
+        """Two nodes that may both claim leadership: a deliberately broken toy."""
+        name = "toy"
+        def setup(m):
+            m.node = Domain("node", ids=("a", "b"))
+        def variables(m):
+            return {"leader": Map(m.node, Bool), "term": Int(0, 2),
+                    "voters": Set(m.node), "last": Maybe(m.node)}
+        def init(m, s):
+            for n in m.node:
+                s.leader[n] = False
+            s.term = 0
+            s.voters = set()
+            s.last = None
+        @action("node")
+        def claim(m, s, node):
+            """A node claims leadership without asking anyone."""
+            require(~s.leader[node] & (s.term < 2))
+            s.leader[node] = True
+            s.term = s.term + 1
+            s.voters = s.voters | node
+            s.last = node
+        @always
+        def one_leader(m, s):
+            return ~(s.leader[m.node.of("a")] & s.leader[m.node.of("b")])
+        @sometimes
+        def someone_leads(m, s):
+            return s.leader[m.node.of("a")] | s.leader[m.node.of("b")]
+''')
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("kafkacheck ")
+
+
+def test_models_json_lists_parameters_and_properties(capsys):
+    code, out, _ = run(capsys, "models", "--format", "json")
+    assert code == 0
+    models = {m["name"]: m for m in json.loads(out)["models"]}
+    failover = models["failover"]
+    assert [p["name"] for p in failover["params"]] == \
+        ["brokers", "partitions", "replication.factor", "max_epoch"]
+    assert failover["params"][0]["default"] == 3 and failover["params"][0]["range"] == [1, 9]
+    assert {"name": "leader_in_isr", "kind": "always"}.items() <= \
+        failover["properties"][0].items()
+
+
+def test_check_failover_json_reference_count(capsys):
+    code, out, _ = run(capsys, "check", "failover", *SMALL, "--format", "json")
+    d = json.loads(out)
+    assert code == 0
+    assert d["verdict"] == "holds" and d["distinct_states"] == 4464 and d["violation"] is None
+    for key in ("target", "model", "params", "engine", "properties", "states_generated",
+                "depth", "seconds", "examples"):
+        assert key in d
+    assert d["params"]["replication.factor"] == 2
+    assert d["examples"]["controller_elected"]["length"] == 1
+    assert sum(c["new_states"] for c in d["coverage"]) == 4464 - 1
+
+
+def test_violation_text_trace_and_exit_1(capsys, tmp_path):
+    model = tmp_path / "toy.py"
+    model.write_text(TOY)
+    code, out, _ = run(capsys, "check", f"{model}:TwoLeaders")
+    assert code == 1
+    assert "Invariant one_leader is violated after 2 steps." in out
+    assert "leader[a]: FALSE -> TRUE" in out
+    assert "Action path: claim(node=a); claim(node=b)" in out
+    assert f"Reproduce: kafkacheck check {model}:TwoLeaders" in out
+
+
+def test_itf_trace_round_trips(capsys, tmp_path):
+    model = tmp_path / "toy.py"
+    model.write_text(TOY)
+    out_file = tmp_path / "cex.itf.json"
+    code, out, _ = run(capsys, "check", f"{model}:TwoLeaders", "--format", "json",
+                       "--trace-out", str(out_file))
+    assert code == 1
+    itf = json.loads(out_file.read_text())
+    assert itf["vars"] == ["leader", "term", "voters", "last"]
+    assert itf["states"][1]["term"] == {"#bigint": "1"}
+    assert itf["states"][1]["last"] == {"tag": "Some", "value": "a"}
+    assert itf["states"][0]["last"] == {"tag": "None", "value": {"#tup": []}}
+    decoded = [{k: from_itf(v) for k, v in st.items() if k != "#meta"} for st in itf["states"]]
+    trace = json.loads(out)["violation"]["trace"]
+    assert [set(d["voters"]) for d in decoded] == [set(s["state"]["voters"]) for s in trace]
+    assert [d["term"] for d in decoded] == [s["state"]["term"] for s in trace]
+    assert [s["#meta"]["action"] for s in itf["states"]] == [s["action"] for s in trace]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_trace_out_formats(capsys, tmp_path, fmt):
+    model = tmp_path / "toy.py"
+    model.write_text(TOY)
+    out_file = tmp_path / f"cex.{fmt}"
+    code, _, _ = run(capsys, "check", f"{model}:TwoLeaders", "--trace-out", str(out_file),
+                     "--trace-format", fmt)
+    assert code == 1
+    text = out_file.read_text()
+    if fmt == "json":
+        assert json.loads(text)["length"] == 2
+    else:
+        assert "claim(node=b)" in text
+
+
+def test_no_counterexample_means_no_trace_file(capsys, tmp_path):
+    out_file = tmp_path / "none.json"
+    code, _, err = run(capsys, "check", "failover", "--trace-out", str(out_file))
+    assert code == 0 and not out_file.exists() and "not written" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "no-such-model"], "unknown model or check 'no-such-model'"),
+    (["check", "failover", "-p", "brokers=banana"], "brokers is an integer"),
+    (["check", "failover", "-p", "broker=3"], "did you mean 'brokers'?"),
+    (["check", "failover", "-p", "brokers=40"], "out of range"),
+    (["check", "failover", "-p", "brokers"], "-p expects KEY=VALUE"),
+    (["check", "failover", "--property", "nope"], "unknown property 'nope'"),
+    (["check", "failover", "--before", "KAFKA-1"], "unknown fix 'KAFKA-1'"),
+    (["check", "failover", "--engine", "warp"], "Invalid value for '--engine'"),
+    (["check", "-p", "brokers=3"], "needs a TARGET"),
+    (["check", "missing.py:Model"], "does not exist"),
+    (["nonsense"], "No such command"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_malformed_check_file(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nmodel = "failover"\nunknown_key = 1\n[expect]\nverdict="holds"\n')
+    code, _, err = run(capsys, "check", str(bad))
+    assert code == 2 and "unknown key 'unknown_key'" in err
+    bad.write_text("name = \n")
+    code, _, err = run(capsys, "check", str(bad))
+    assert code == 2 and "malformed TOML" in err
+
+
+def test_check_file_target_uses_its_parameters(capsys, tmp_path):
+    spec = tmp_path / "small.toml"
+    spec.write_text(textwrap.dedent('''
+        name = "small"
+        model = "failover"
+        properties = ["leader_in_isr"]
+        [params]
+        brokers = 2
+        "replication.factor" = 2
+        max_epoch = 1
+        [expect]
+        verdict = "holds"
+    '''))
+    code, out, _ = run(capsys, "check", str(spec), "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["params"]["brokers"] == 2 and d["properties"] == ["leader_in_isr"]
+
+
+def test_limits_give_exit_3_and_depth_bound_exit_0(capsys):
+    code, out, _ = run(capsys, "check", "failover", "--max-states", "100", "--format", "json")
+    assert code == 3 and json.loads(out)["stop_reason"] == "max_states"
+    code, out, _ = run(capsys, "check", "failover", "--property", "leader_in_isr",
+                       "--max-depth", "4", "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["verdict"] == "holds" and d["complete"] is False
+    assert d["bound"] == {"max_depth": 4} and d["depth"] == 4
+
+
+def test_dfs_engine_same_count(capsys):
+    code, out, _ = run(capsys, "check", "failover", "--engine", "dfs", "--format", "json")
+    assert code == 0 and json.loads(out)["distinct_states"] == 4464
+
+
+def test_suite_json_matches_records(capsys):
+    code, out, _ = run(capsys, "check", "--format", "json")
+    d = json.loads(out)
+    assert code == 0, [r["mismatches"] for r in d["results"] if not r["matches"]]
+    names = {r["target"] for r in d["results"]}
+    assert {"failover-3-1-2-3", "failover-3-2-3-3"} <= names
+    assert all(r["matches"] for r in d["results"])
