@@ -13,6 +13,7 @@ import click
 
 from ..lang import ModelError
 from ..specfile import SpecError
+from .bench import bench_command
 from .checking import check_command
 from .targets import UserError, catalog
 
@@ -78,6 +79,7 @@ def describe_model(name: str, cls) -> dict:
 
 
 cli.add_command(check_command)
+cli.add_command(bench_command)
 
 
 def main(argv=None) -> int:

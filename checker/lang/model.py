@@ -265,6 +265,11 @@ class Model:
         instances = []
         for name, fn in actions:
             instances.extend(self._instances(layout, name, fn))
+        labels = [i.label for i in instances]
+        if len(set(labels)) != len(labels):
+            dup = next(x for x in labels if labels.count(x) > 1)
+            raise ModelError(f"two action instances are both labelled {dup}: give choose() "
+                             "calls distinct names")
         props = [self._property(layout, n, fn) for n, fn in self.members("_kc_property")]
         domains = {k: v for k, v in vars(self).items() if isinstance(v, Domain)}
         return Built(self.name or type(self).__name__, self.param_values(), layout,
