@@ -254,35 +254,40 @@ def dfs(system: TransitionSystem, **options) -> CheckResult:
 def _dfs(search: _Search):
     stack = [(s, i, 0) for i, s in enumerate(search.visit_initial())][::-1]
     seen, parent, which = search.seen, search.parent, search.which
+    fired, new, on_new = search.fired, search.new, search.on_new
     key = (lambda s: s) if search.exact else hash
-    expanded = 0
-    while stack:
-        state, index, depth = stack.pop()
-        if not expanded % _CHECK_EVERY:
-            search.tick(len(stack))
-        expanded += 1
-        if search.max_depth is not None and depth >= search.max_depth:
-            search.cut = True
-            continue
-        if search.outside is not None and search.outside(state) >= 0:
-            continue
-        succ = search.expand(state, index)
-        search.generated += len(succ)
-        fresh = []
-        for pos, (action, t) in enumerate(succ):
-            search.fired[action] += 1
-            k = key(t)
-            if k in seen:
+    outside, expand, max_depth = search.outside, search.expand, search.max_depth
+    expanded = deepest = 0
+    try:
+        while stack:
+            state, index, depth = stack.pop()
+            if not expanded % _CHECK_EVERY:
+                search.tick(len(stack))
+            expanded += 1
+            if max_depth is not None and depth >= max_depth:
+                search.cut = True
                 continue
-            seen.add(k)
-            parent.append(index)
-            which.append(pos)
-            search.new[action] += 1
-            child = len(parent) - 1
-            search.depth = max(search.depth, depth + 1)
-            search.on_new(t, child)
-            fresh.append((t, child, depth + 1))
-        stack.extend(reversed(fresh))
+            if outside is not None and outside(state) >= 0:
+                continue
+            succ = expand(state, index)
+            search.generated += len(succ)
+            fresh = []
+            for pos, (action, t) in enumerate(succ):
+                fired[action] += 1
+                k = key(t)
+                if k in seen:
+                    continue
+                seen.add(k)
+                parent.append(index)
+                which.append(pos)
+                new[action] += 1
+                fresh.append((t, len(parent) - 1, depth + 1))
+                if depth >= deepest:
+                    deepest = depth + 1
+                on_new(t, len(parent) - 1)
+            stack.extend(reversed(fresh))
+    finally:
+        search.depth = max(search.depth, deepest)
 
 
 def _options(options: dict) -> dict:

@@ -293,27 +293,49 @@ class Intersection:
                 "seconds": round(self.seconds, 4)}
 
 
-def intersection(q: QuorumSystem, other: QuorumSystem | None = None, *,
+def intersection(q: QuorumSystem, other: QuorumSystem | None = None, *, minimal: bool = True,
                  time_limit: float | None = None) -> Intersection:
     """Do every two quorums intersect (of ``q``, or one of ``q`` and one of ``other``)?
 
-    When they need not, the witness is a pair of disjoint quorums of least total size, so each
-    is a minimal quorum.
+    When they need not, the witness is a pair of disjoint quorums; with ``minimal`` (the
+    default) the pair of least total size, and among those the first in voter order, so each
+    is a minimal quorum and the answer is the same on every run.
     """
     start = time.perf_counter()
     other = other or q
     voters = tuple(dict.fromkeys((*q.voters, *other.voters)))
     a, b = _members(voters, "a"), _members(voters, "b")
-    opt = z3.Optimize()
-    _bits(opt, a)
-    _bits(opt, b)
-    opt.add(q.formula(a), other.formula(b))
+    solver = z3.Solver()
+    _bits(solver, a)
+    _bits(solver, b)
+    solver.add(q.formula(a), other.formula(b))
     for v in voters:
-        opt.add(a[v] + b[v] <= 1)
-    opt.minimize(z3.Sum([*a.values(), *b.values()]))
-    if not _solve(opt, time_limit):
+        solver.add(a[v] + b[v] <= 1)
+    if not _solve(solver, time_limit):
         return Intersection(q.name, other.name, True, None, time.perf_counter() - start)
-    model = opt.model()
+    model = solver.model()
+    if minimal:
+        total = z3.Sum([*a.values(), *b.values()])
+        best = model.eval(total, model_completion=True).as_long()
+        while True:  # descend on the total size; the linear relaxation ends it quickly
+            solver.push()
+            solver.add(total <= best - 1)
+            if not _solve(solver, time_limit):
+                solver.pop()
+                break
+            model = solver.model()
+            best = model.eval(total, model_completion=True).as_long()
+            solver.pop()
+        solver.add(total == best)
+        for x in (a, b):  # the first pair in voter order
+            for v in voters:
+                solver.push()
+                solver.add(x[v] == 1)
+                keep = _solve(solver, time_limit)
+                solver.pop()
+                solver.add(x[v] == (1 if keep else 0))
+        _solve(solver, time_limit)
+        model = solver.model()
     w = (_chosen(model, a), _chosen(model, b))
     if not (q.is_quorum(w[0]) and other.is_quorum(w[1]) and not w[0] & w[1]):
         raise AssertionError(f"Z3's disjoint quorums {w} are not disjoint quorums")
@@ -471,9 +493,10 @@ def table(max_n: int = 51, *, time_limit: float | None = None) -> list[TableRow]
         maj = majority(voters)
         res = resilience(maj, limit=1, time_limit=time_limit)
         rows.append(TableRow(n, len(res.min_quorum), res.tolerated,
-                             intersection(maj, time_limit=time_limit).intersect,
+                             intersection(maj, minimal=False, time_limit=time_limit).intersect,
                              half(voters).threshold,
-                             intersection(half(voters), time_limit=time_limit).intersect))
+                             intersection(half(voters), minimal=False,
+                                          time_limit=time_limit).intersect))
     return rows
 
 
