@@ -40,7 +40,8 @@ class _Search:
             [p.name for p in system.properties if p.kind != "constraint"]
         unknown = [n for n in chosen if n not in kinds]
         if unknown:
-            raise KeyError(unknown[0])
+            raise ValueError(f"unknown property {unknown[0]!r} for {system.name} "
+                             f"(properties: {', '.join(kinds)})")
         self.checked = chosen
         self.always = [n for n in chosen if kinds[n] == "always"]
         self.pending = [n for n in chosen if kinds[n] == "sometimes"]
@@ -203,6 +204,7 @@ def _bfs(search: _Search):
     key = (lambda s: s) if search.exact else hash
     checking = search.first_bad is not None or bool(search.pending)
     outside, expand = search.outside, search.expand
+    limit = search.max_states
     index = 0
     while frontier:
         search.per_depth.append(len(frontier))
@@ -211,7 +213,7 @@ def _bfs(search: _Search):
             return
         nxt = []
         for state in frontier:
-            if not index % _CHECK_EVERY:
+            if not index % _CHECK_EVERY or (limit is not None and len(parent) >= limit):
                 search.tick(len(frontier) + len(nxt))
             if outside is None or outside(state) < 0:
                 succ = expand(state, index)
@@ -257,6 +259,10 @@ def _dfs(search: _Search):
     fired, new, on_new = search.fired, search.new, search.on_new
     key = (lambda s: s) if search.exact else hash
     outside, expand, max_depth = search.outside, search.expand, search.max_depth
+    limit = search.max_states
+    # With a depth bound, a state first reached by a long path must be expanded again when
+    # a shorter path reaches it, or a violation within the bound could be missed.
+    shallowest = {} if max_depth is not None else None
     expanded = deepest = 0
     try:
         while stack:
@@ -269,6 +275,8 @@ def _dfs(search: _Search):
                 continue
             if outside is not None and outside(state) >= 0:
                 continue
+            if limit is not None and len(parent) >= limit:
+                search.tick(len(stack))
             succ = expand(state, index)
             search.generated += len(succ)
             fresh = []
@@ -276,12 +284,17 @@ def _dfs(search: _Search):
                 fired[action] += 1
                 k = key(t)
                 if k in seen:
+                    if shallowest is not None and depth + 1 < shallowest[k][0]:
+                        shallowest[k] = (depth + 1, shallowest[k][1])
+                        fresh.append((t, shallowest[k][1], depth + 1))
                     continue
                 seen.add(k)
                 parent.append(index)
                 which.append(pos)
                 new[action] += 1
                 fresh.append((t, len(parent) - 1, depth + 1))
+                if shallowest is not None:
+                    shallowest[k] = (depth + 1, len(parent) - 1)
                 if depth >= deepest:
                     deepest = depth + 1
                 on_new(t, len(parent) - 1)

@@ -30,8 +30,9 @@ class Trace:
 
     @property
     def length(self) -> int:
-        """The number of actions taken (the initial state is not a step)."""
-        return len(self.steps) - 1
+        """The number of actions taken (the initial state is not a step; 0 for a trace with
+        no states, the report that no reachable state satisfies a sometimes-property)."""
+        return max(len(self.steps) - 1, 0)
 
     def action_path(self) -> list[str]:
         return [s.action for s in self.steps[1:]]

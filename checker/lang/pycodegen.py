@@ -64,11 +64,13 @@ def source(e, refs=None) -> str:
     if op == "least":
         s = src(a[0])
         return f"(({s} & -{s}).bit_length() - 1 if {s} else {len(e.type.domain)})"
+    # A comparison gives a Python bool; over one argument, count and setof would pass it on
+    # as the value of an integer or set slot (shown as true, not 1): add 0 to make an int.
     if op == "count":
-        return "(" + " + ".join(map(src, a)) + ")"
+        return "(" + " + ".join(map(src, a)) + (" + 0)" if len(a) == 1 else ")")
     if op == "setof":
         return "(" + " | ".join(f"{src(x)} << {i}" if i else f"{src(x)}"
-                                for i, x in enumerate(a)) + ")"
+                                for i, x in enumerate(a)) + (" | 0)" if len(a) == 1 else ")")
     raise NotImplementedError(f"per-state back-end: no rule for {op!r}")
 
 

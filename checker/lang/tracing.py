@@ -192,6 +192,9 @@ class SeqView:
         return _read(self._tracer, self._entry(i), self._type.value)
 
     def __setitem__(self, i, value):
+        """Write entry ``i``. Entries at or past length() must stay at their default so
+        that equal sequences have equal slots: a write there must be followed by
+        truncate(n) (which sets the length and clears what lies past it) or be an append."""
         _write(self._tracer, self._entry(i), value)
 
     def last(self) -> Expr:
