@@ -1,7 +1,11 @@
 """The built-in models, by the name users type: each is a model with its properties."""
 
+from kafkacheck.specs.ensemble import EnsembleSpec
 from kafkacheck.specs.failover import FailoverSpec
+from kafkacheck.specs.zk_cluster import ZkClusterSpec
 
 MODELS = {
     "failover": FailoverSpec,
+    "ensemble": EnsembleSpec,
+    "zk-cluster": ZkClusterSpec,
 }

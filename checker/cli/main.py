@@ -15,6 +15,7 @@ from ..lang import ModelError
 from ..specfile import SpecError
 from .bench import bench_command
 from .checking import check_command
+from .unavailability import unavailability_command
 from .targets import UserError, catalog
 
 
@@ -80,6 +81,7 @@ def describe_model(name: str, cls) -> dict:
 
 cli.add_command(check_command)
 cli.add_command(bench_command)
+cli.add_command(unavailability_command)
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,175 @@
+"""What must hold of Kafka in ZooKeeper mode (the ``zk-cluster`` model).
+
+Safety properties are split so that a report names the one that broke; each comes with a
+reachability check (``@sometimes``) that the model gets somewhere, so that a model in which
+nothing happens cannot pass. "Expected to hold" means: with the fixes in place and the
+property's configuration safeguards on; each docstring names the variant that refutes it.
+"""
+
+from kafkacheck.checker.lang import Or, all_of, always, any_of, count_of, implies, sometimes
+from kafkacheck.model.zk_cluster import ZkCluster
+
+
+def _pairs(domain):
+    elems = list(domain)
+    return [(a, b) for i, a in enumerate(elems) for b in elems[i + 1:]]
+
+
+class ZkClusterSpec(ZkCluster):
+    """The zk-cluster model with its properties."""
+
+    # -- the controller --------------------------------------------------------------------
+    @always
+    def one_controller_per_epoch(m, s):
+        """At most one broker acts as controller for any controller epoch (INV-ONECTRL).
+        Expected to hold: ``/controller_epoch`` is bumped in the same ZooKeeper multi that
+        creates ``/controller``."""
+        return all_of(_pairs(m.broker), lambda ab: (s.ctrl_epoch[ab[0]] == 0) |
+                      (s.ctrl_epoch[ab[0]] != s.ctrl_epoch[ab[1]]))
+
+    @always
+    def no_stale_controller_write(m, s):
+        """ZooKeeper never accepts a partition-state write from a controller whose epoch is
+        older than ``/controller_epoch`` (a zombie). Expected to hold; refuted with
+        ``--before KAFKA-6082`` (no CheckOp on the controller epoch)."""
+        return ~s.stale_write
+
+    # -- partition leadership --------------------------------------------------------------
+    @always
+    def one_leader_per_epoch(m, s):
+        """No two brokers believe they lead the same partition at the same leader epoch.
+        Expected to hold: leader epochs come from ZooKeeper, bumped on every election."""
+        return all_of(m.partition, lambda p: all_of(
+            _pairs(m.broker), lambda ab: _not_both_lead(m, s, p, *ab)))
+
+    @always
+    def isr_only_election(m, s):
+        """Every election so far chose its leader from the partition's ISR (a clean
+        election). Expected to hold unless ``unclean.leader.election.enable=true``."""
+        return ~s.outside_isr_election
+
+    @always
+    def leader_in_isr(m, s):
+        """A partition's leader, if any, is a member of its ISR (INV-ELECT). Expected to
+        hold, also with unclean election (which sets the ISR to [leader])."""
+        return all_of(m.partition, lambda p: s.leader[p].is_none() |
+                      s.isr[p].contains(s.leader[p]))
+
+    @always
+    def leader_and_isr_in_assignment(m, s):
+        """Leader and ISR are replicas of the partition's assignment, and the ISR is never
+        empty (INV-LASTISR). Expected to hold."""
+        def ok(p):
+            assigned = set(m.replicas[p])
+            outside = [b for b in m.broker if b not in assigned]
+            leader_ok = Or(s.leader[p].is_none(), *[s.leader[p] == r for r in m.replicas[p]])
+            isr_ok = all_of(outside, lambda b: ~s.isr[p].contains(b)) if outside else True
+            return leader_ok & isr_ok & ~s.isr[p].is_empty()
+        return all_of(m.partition, ok)
+
+    @always
+    def epochs_never_decrease(m, s):
+        """No epoch is ever overwritten by a smaller one: ``/controller_epoch``, the partition
+        leader epochs, the controller epoch recorded in each partition znode, the epochs
+        brokers accept (INV-EPOCH). Expected to hold."""
+        return ~s.epoch_regressed & all_of(m.partition, lambda p: all_of(
+            m.broker, lambda b: s.view_epoch[b][p] <= s.leader_epoch[p]))
+
+    @always
+    def restarted_broker_gets_leader_and_isr(m, s):
+        """Once the active controller has no BrokerChange event queued, every running
+        registered broker it counts as live holds the current leader epoch of each of its
+        partitions, or has a LeaderAndIsr on its way: the controller noticed every restart.
+        Expected to hold; refuted with ``--before KIP-380`` (a fast restart coalesced into
+        one watch event goes unnoticed)."""
+        def settled(c):
+            return m.active(s, c) & ~s.change_queued[c]
+
+        def broker_ok(c, b):
+            parts = [p for p in m.partition if b in m.replica_set[p]]
+            current = all_of(parts, lambda p: s.view_epoch[b][p] == s.leader_epoch[p]) \
+                if parts else True
+            watched = (s.state[b] == "RUNNING") & s.registered[b] & s.ctx_live[c].contains(b)
+            return implies(watched, current | (s.inflight[b] > 0))
+        return all_of(m.broker, lambda c: implies(settled(c), all_of(
+            m.broker, lambda b: broker_ok(c, b))))
+
+    # -- durability ----------------------------------------------------------------------------
+    @always
+    def acked_write_not_lost(m, s):
+        """Every acknowledged write is in the log of the partition's serving leader. With
+        ``acks=all`` and ``min.insync.replicas`` ≥ 2 a committed record survives while some
+        ISR member that holds it survives, so this is expected to hold within
+        ``max_crashes=1``; refuted by ``unclean.leader.election.enable=true`` (a replica
+        outside the ISR leads) and by ``min.insync.replicas=1`` (the sole ISR member loses
+        unflushed data in a crash and is re-elected). Vacuous when ``max_writes=0``."""
+        if not m.logs:
+            return True
+
+        def kept(p, leader):
+            acked, log = s.acked[p], s.log[leader][p]
+            return all_of(range(m.max_writes), lambda k: implies(
+                acked.length() > k, (log.length() > k) & (log[k] == acked[k])))
+        return all_of(m.partition, lambda p: all_of(
+            m.replicas[p], lambda b: implies(m.serves(s, p, b), kept(p, b))))
+
+    @always
+    def min_isr_while_one_broker_out(m, s):
+        """While at most one broker is not RUNNING, every partition's ISR still has
+        ``min.insync.replicas`` members, so acks=all writes stay possible (seed claim C6,
+        rolling restarts). Checked only when ``operator`` is ``one_at_a_time`` or
+        ``waits_for_isr`` (vacuous for ``free``: two stopped brokers, or a slow follower,
+        empty the ISR for any cluster size). Refuted by a rolling restart that stops the next
+        broker before the restarted one has rejoined the ISR — with 3 brokers and with 4."""
+        if m.operator == "free":
+            return True
+        out = count_of(m.broker, lambda b: s.state[b] != "RUNNING")
+        return implies(out <= 1, all_of(m.partition, lambda p:
+                       s.isr[p].size() >= m.min_isr(p)))
+
+    # -- clients ------------------------------------------------------------------------------
+    @always
+    def client_reaches_cluster(m, s):
+        """Whenever some broker is running, the client knows a running broker to ask for
+        metadata (C4, C5). Holds with the full broker list in ``bootstrap.servers``; with a
+        single bootstrap broker it fails as soon as that broker is down before the client's
+        first metadata answer. Vacuous when no client is modeled."""
+        if not m.client:
+            return True
+        return implies(any_of(m.broker, lambda b: m.is_up(s, b)),
+                       any_of(m.broker, lambda b: s.client_known.contains(b) & m.is_up(s, b)))
+
+    # -- sanity: the model gets somewhere ---------------------------------------------------
+    @sometimes
+    def failover_completes(m, s):
+        """A partition whose first leader is down is served by a new leader, and every
+        running broker has received the controller's requests (seed claim C16)."""
+        return any_of(m.partition, lambda p: ~m.is_up(s, m.replicas[p][0]) & m.served(s, p)) \
+            & all_of(m.broker, lambda b: ~m.is_up(s, b) | (s.inflight[b] == 0))
+
+    @sometimes
+    def controlled_shutdown_completes(m, s):
+        """A broker finished a controlled shutdown (the controller answered "no remaining
+        partitions", it flushed and exited), a partition it led is led elsewhere, and every
+        partition is served (C17). Needs
+        ``max_shutdowns`` ≥ 1 and ``controlled.shutdown.enable=true``; trivially reached
+        otherwise."""
+        if m.max_shutdowns == 0 or not m.controlled_shutdown_enable:
+            return True
+        moved = any_of(m.partition, lambda p: ~m.is_up(s, m.replicas[p][0]))
+        return s.cs_completed & moved & all_of(m.partition, lambda p: m.served(s, p))
+
+    @sometimes
+    def write_acknowledged(m, s):
+        """A producer write is acknowledged (trivially reached when ``max_writes=0`` or
+        ``acks=0``)."""
+        if not m.logs or m.acks == "0":
+            return True
+        return any_of(m.partition, lambda p: s.acked[p].length() > 0)
+
+
+def _not_both_lead(m, s, p, a, b):
+    if a not in m.replica_set[p] or b not in m.replica_set[p]:
+        return True
+    return ~((s.view_leader[a][p] == a) & (s.view_leader[b][p] == b) &
+             (s.view_epoch[a][p] == s.view_epoch[b][p]))

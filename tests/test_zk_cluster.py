@@ -1,0 +1,219 @@
+"""The zk-cluster model: every property, every known-fix variant, the seed scenarios.
+
+Counts, verdicts and trace lengths are pinned: a change to the model that moves one of them
+must change the pin (and the spec file under specs/checks/) with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kafkacheck.checker import bfs
+from kafkacheck.checker.lang import ParameterError
+from kafkacheck.specs.catalog import MODELS
+from kafkacheck.specs.unavailability import measure
+from kafkacheck.specs.zk_cluster import ZkClusterSpec
+
+
+def check(settings=None, before=(), properties=None):
+    spec = ZkClusterSpec.from_settings({k: str(v) for k, v in (settings or {}).items()},
+                                       before=before)
+    return bfs(spec.compile(), properties=properties)
+
+
+def test_registered_in_catalog():
+    assert MODELS["zk-cluster"] is ZkClusterSpec
+    assert set(ZkClusterSpec.fixes) == {"KAFKA-6082", "KIP-380"}
+
+
+def test_default_holds_with_every_property():
+    r = check()
+    r.assert_holds()
+    assert (r.distinct_states, r.depth) == (95867, 27)
+    assert set(r.properties) >= {
+        "one_controller_per_epoch", "no_stale_controller_write", "one_leader_per_epoch",
+        "isr_only_election", "leader_in_isr", "leader_and_isr_in_assignment",
+        "epochs_never_decrease", "restarted_broker_gets_leader_and_isr",
+        "acked_write_not_lost", "failover_completes", "controlled_shutdown_completes"}
+    r.assert_example("failover_completes", path=[
+        "broker_crash(broker=1)", "broker_session_expire(broker=1)",
+        "controller_process_broker_change(broker=3)",
+        "broker_receive_leader_and_isr(broker=2)", "broker_receive_leader_and_isr(broker=3)"])
+
+
+def test_controlled_shutdown_c17_six_steps():
+    r = check({"max_crashes": 0}, properties=["controlled_shutdown_completes"])
+    r.assert_holds()
+    r.assert_example("controlled_shutdown_completes", path=[
+        "broker_stop(broker=1)", "broker_send_controlled_shutdown(broker=1)",
+        "controller_controlled_shutdown(controller=3, broker=1)",
+        "broker_receive_leader_and_isr(broker=2)",
+        "broker_receive_controlled_shutdown_response(broker=1)", "broker_exit(broker=1)"])
+
+
+def test_durable_with_producer():
+    r = check({"max_writes": 1, "max_shutdowns": 0})
+    r.assert_holds()
+    assert r.distinct_states == 8542
+    r.assert_example("write_acknowledged", length=4)
+
+
+def test_before_kafka_6082_zombie_controller_writes():
+    r = check({"max_crashes": 2, "max_shutdowns": 0}, before={"KAFKA-6082"},
+              properties=["no_stale_controller_write"])
+    r.assert_violation("no_stale_controller_write", path=[
+        "broker_session_expire(broker=2)", "broker_session_expire(broker=3)",
+        "controller_elect(broker=1)", "controller_process_broker_change(broker=3)"])
+    final = r.violation.final_state
+    assert final["controller_epoch"] == 2 and final["written_by"][0] == 1
+
+
+def test_kafka_6082_fixed_holds_at_the_same_bounds():
+    r = check({"max_crashes": 2, "max_shutdowns": 0})
+    r.assert_holds()
+    assert r.distinct_states == 33996
+
+
+def test_before_kip_380_bounce_unnoticed():
+    r = check(before={"KIP-380"}, properties=["restarted_broker_gets_leader_and_isr"])
+    r.assert_violation("restarted_broker_gets_leader_and_isr", path=[
+        "broker_crash(broker=1)", "broker_session_expire(broker=1)", "broker_start(broker=1)",
+        "broker_recover_logs(broker=1)", "broker_register(broker=1)",
+        "controller_process_broker_change(broker=3)"])
+
+
+def test_unclean_election_loses_acked_write():
+    r = check({"unclean.leader.election.enable": "true", "max_writes": 1, "max_crashes": 2,
+               "max_shutdowns": 0}, properties=["acked_write_not_lost"])
+    r.assert_violation("acked_write_not_lost", length=8)
+    assert r.violation.action_path()[-2:] == [
+        "controller_process_broker_change(broker=3)", "broker_receive_leader_and_isr(broker=3)"]
+    assert r.violation.final_state["leader"][0] == 3
+
+
+def test_unclean_election_breaks_isr_only_election():
+    r = check({"unclean.leader.election.enable": "true", "max_crashes": 2,
+               "max_shutdowns": 0}, properties=["isr_only_election"])
+    r.assert_violation("isr_only_election")
+
+
+def test_min_isr_1_loses_acked_write_in_one_crash():
+    r = check({"min.insync.replicas": 1, "max_writes": 1, "max_shutdowns": 0},
+              properties=["acked_write_not_lost"])
+    r.assert_violation("acked_write_not_lost", length=11)
+    assert "broker_crash(broker=1, kept=0)" in r.violation.action_path()
+
+
+def test_acks_1_loses_acked_write():
+    r = check({"acks": "1", "max_writes": 1, "max_shutdowns": 0},
+              properties=["acked_write_not_lost"])
+    r.assert_violation("acked_write_not_lost")
+
+
+def test_peter_test02_failover_and_unique_new_leader():
+    settings = {"replica.assignment": "1:3", "controller": 2, "max_shutdowns": 0}
+    r = check(settings)
+    r.assert_holds()
+    assert (r.distinct_states, r.depth) == (211, 9)
+    r.assert_example("failover_completes", path=[
+        "broker_crash(broker=1)", "broker_session_expire(broker=1)",
+        "controller_process_broker_change(broker=2)",
+        "broker_receive_leader_and_isr(broker=2)", "broker_receive_leader_and_isr(broker=3)"])
+    # every reachable state: once broker 1 has failed, the leader is 3 or there is none
+    system = ZkClusterSpec.from_settings({k: str(v) for k, v in settings.items()}).compile()
+    seen, todo, leaders = set(), list(system.initial_states()), set()
+    while todo:
+        s = todo.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        d = system.decode(s)
+        if d["crashes"] == 1:
+            leaders.add(d["leader"][0])
+        todo.extend(t for _, t in system.successors(s))
+    assert len(seen) == 211
+    assert leaders - {1} == {3}
+
+
+@pytest.mark.parametrize("brokers,careful,verdict,length", [
+    (3, False, "violated", 11), (4, False, "violated", 11),
+    (3, True, "holds", None), (4, True, "violated", 24)])
+def test_rolling_restart_c6(brokers, careful, verdict, length):
+    r = check({"brokers": brokers, "max_crashes": 0, "max_shutdowns": brokers,
+               "slow_followers": "false",
+               "operator": "waits_for_isr" if careful else "one_at_a_time"},
+              properties=["min_isr_while_one_broker_out"])
+    assert r.verdict == verdict
+    if length:
+        assert r.violation.length == length
+
+
+def test_bootstrap_c5():
+    one = check({"bootstrap.servers": "1", "max_shutdowns": 0},
+                properties=["client_reaches_cluster"])
+    one.assert_violation("client_reaches_cluster", path=["broker_crash(broker=1)"])
+    full = check({"bootstrap.servers": "all", "max_shutdowns": 0},
+                 properties=["client_reaches_cluster"])
+    full.assert_holds()
+    assert full.distinct_states == 1023
+
+
+def test_explicit_broker_ids():
+    r = check({"brokers": "101,102,103", "max_shutdowns": 0})
+    r.assert_holds()
+    assert r.examples["failover_completes"].action_path()[0] == "broker_crash(broker=101)"
+
+
+@pytest.mark.parametrize("key,value", [
+    ("brokers", "x"), ("brokers", "9"), ("replica.assignment", "1:1"),
+    ("replica.assignment", "1:7"), ("acks", "2"), ("replication.factor", "5"),
+    ("bootstrap.servers", "8")])
+def test_bad_parameters_are_one_line_errors(key, value):
+    with pytest.raises(ParameterError):
+        ZkClusterSpec.from_settings({key: value})
+
+
+def test_unavailability_crash_vs_controlled_shutdown():
+    crash = measure("crash", k=3)
+    assert [r.steps for r in crash.rows] == [3, 3, 3]
+    assert [r.on_shortest_path for r in crash.rows] == [3, 4, 3]
+    assert [r.new_leader for r in crash.rows] == [2, 3, 2]
+    assert all(r.failed_write for r in crash.rows)          # 2 retries < 3 steps
+    cs = measure("controlled_shutdown", k=3)
+    assert [r.steps for r in cs.rows] == [1, 1, 1]
+    assert [r.on_shortest_path for r in cs.rows] == [1, 2, 1]
+    assert not any(r.failed_write for r in cs.rows)
+    assert measure("crash", k=3, retries=3).rows[0].failed_write is False
+
+
+def test_unavailability_bad_input():
+    with pytest.raises(ParameterError):
+        measure("reboot")
+    with pytest.raises(ParameterError):
+        measure("crash", leader=7)
+
+
+ZK_SPECS = ["zk-cluster", "zk-cluster-durable", "zk-cluster-before-kafka-6082",
+            "zk-cluster-kafka-6082-fixed", "zk-cluster-before-kip-380", "zk-cluster-unclean",
+            "zk-cluster-min-isr-1", "peter-test02", "controlled-shutdown-c17",
+            "rolling-restart-3", "rolling-restart-3-wait-isr", "rolling-restart-4",
+            "rolling-restart-4-wait-isr", "bootstrap-one", "bootstrap-all"]
+
+
+@pytest.mark.parametrize("name", ZK_SPECS)
+def test_spec_file_records_the_outcome(name):
+    import tomllib
+    from pathlib import Path
+    import kafkacheck.specs
+    path = Path(kafkacheck.specs.__file__).parent / "checks" / f"{name}.toml"
+    d = tomllib.loads(path.read_text())
+    params = {k: str(v).lower() if isinstance(v, bool) else str(v)
+              for k, v in d.get("params", {}).items()}
+    spec = ZkClusterSpec.from_settings(params, before=d.get("before", ()))
+    r = bfs(spec.compile(), properties=d.get("properties"))
+    exp = d["expect"]
+    assert r.verdict == exp["verdict"]
+    assert (r.distinct_states, r.depth) == (exp["distinct_states"], exp["depth"])
+    if exp["verdict"] == "violated":
+        assert (r.violation.property, r.violation.length) == (exp["property"],
+                                                                exp["trace_length"])
