@@ -50,10 +50,9 @@ Abstracted away (each a deliberate choice, see docs/models/zk-cluster.md):
 
 from __future__ import annotations
 
-from kafkacheck.checker.lang import (Bool, Domain, Enum, Int, Map, Maybe, Model, Or, Param,
-                                     ParameterError, Seq, Set, action, all_of, any_of,
+from kafkacheck.checker.lang import (TRUE, Bool, Domain, Enum, Int, Map, Maybe, Model, Or,
+                                     Param, ParameterError, Seq, Set, action, all_of, any_of,
                                      choose, constraint, ite, require, set_of, when)
-from kafkacheck.checker.lang.expr import TRUE
 
 from .zk_elections import (controlled_shutdown_partition_leader_election,
                            offline_partition_leader_election, remove_replica_from_isr)

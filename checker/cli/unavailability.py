@@ -6,9 +6,10 @@ The measurement lives in ``kafkacheck.specs.unavailability``; this is its comman
 from __future__ import annotations
 
 import json
-import sys
 
 import click
+
+from .targets import UserError
 
 
 @click.command("unavailability")
@@ -34,8 +35,7 @@ def unavailability_command(k, brokers, leader, retries, fault, fmt):
         results = [measure(f, k=k, brokers=brokers, leader=leader, retries=retries)
                    for f in faults]
     except ParameterError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
+        raise UserError(str(e)) from None
     if fmt == "json":
         click.echo(json.dumps({"model": "zk-cluster", "k": k, "brokers": brokers,
                                "leader": leader, "retries": retries,

@@ -22,7 +22,7 @@
 """
 
 from .errors import ModelError, ParameterError, TracingError
-from .expr import And, Expr, Not, Or, implies, ite, maximum, minimum, set_of
+from .expr import FALSE, TRUE, And, Expr, Not, Or, implies, ite, maximum, minimum, set_of
 from .model import Model, Param, action, always, constraint, sometimes
 from .tracing import all_of, any_of, choose, count_of, first, require, when
 from .types import Bool, Domain, Enum, Int, Map, Maybe, Seq, Set
@@ -30,7 +30,7 @@ from .types import Bool, Domain, Enum, Int, Map, Maybe, Seq, Set
 __all__ = [
     "Model", "Param", "action", "always", "sometimes", "constraint",
     "Bool", "Int", "Enum", "Domain", "Maybe", "Set", "Map", "Seq",
-    "require", "when", "choose", "ite", "And", "Or", "Not", "implies", "minimum", "maximum",
+    "TRUE", "FALSE", "require", "when", "choose", "ite", "And", "Or", "Not", "implies", "minimum", "maximum",
     "all_of", "any_of", "set_of", "count_of", "first", "Expr",
     "ModelError", "TracingError", "ParameterError",
 ]
