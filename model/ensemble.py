@@ -16,7 +16,9 @@ The protocol runs in four phases, each a step here:
 2. **Discovery** (Leader.getEpochToPropose, Learner.registerWithLeader). Once a quorum of
    followers (with the leader) has connected, the leader proposes the new epoch
    e' = max(acceptedEpoch) + 1 over them; each sets acceptedEpoch = e' (LEADERINFO /
-   ACKEPOCH). A server never accepts an epoch below its acceptedEpoch.
+   ACKEPOCH). A server never accepts an epoch below its acceptedEpoch, and the leader
+   refuses a follower whose (currentEpoch, lastZxid) is ahead of its own
+   (Leader.waitForEpochAck): without that check a committed transaction can be lost.
 3. **Synchronization** (LearnerHandler.syncFollower, Leader.waitForNewLeaderAck). Each
    follower truncates or extends its history to the leader's (TRUNC / DIFF / SNAP) and sets
    currentEpoch = e' (NEWLEADER); once a quorum has acknowledged, the leader is

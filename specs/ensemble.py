@@ -10,14 +10,17 @@ class EnsembleSpec(Ensemble):
     # -- safety ------------------------------------------------------------------------------
     @always
     def one_leader_per_epoch(m, s):
-        """At most one server is ever established as leader of an epoch (seed claim C8: one
-        leader takes the writes). Expected to hold with quorum=majority; violated with
-        quorum=half on an even ensemble, where two halves elect two leaders."""
+        """At most one server is ever established as leader of an epoch.
+
+        Seed claim C8: one leader takes the writes. Expected to hold with quorum=majority;
+        violated with quorum=half on an even ensemble, where two halves elect two leaders."""
         return all_of(m.epoch, lambda e: s.led[e].size() <= 1)
 
     @always
     def committed_in_later_leaders(m, s):
-        """A transaction committed in epoch e is in the history, at its position, of every
+        """Every established leader has the transactions committed up to its epoch.
+
+        A transaction committed in epoch e is in the history, at its position, of every
         established leader of an epoch >= e (Zab's primary integrity; Raft's leader
         completeness). Expected to hold with quorum=majority."""
         def has_committed(x):
@@ -30,16 +33,18 @@ class EnsembleSpec(Ensemble):
 
     @always
     def committed_txns_agree(m, s):
-        """No leader commits a transaction at a position where a different one was committed
-        (Zab's agreement and total order: every server delivers the same sequence). Expected
+        """No two leaders commit different transactions at one position.
+
+        Zab's agreement and total order: every server delivers the same sequence. Expected
         to hold with quorum=majority."""
         return ~s.commit_conflict
 
     @always
     def committed_on_quorum(m, s):
-        """Every committed transaction stays on the disks of a quorum of servers, crashed ones
-        included (seed claim C9: a majority agrees on the synchronized data). Expected to
-        hold with quorum=majority."""
+        """Every committed transaction stays on the disks of a quorum of servers.
+
+        Crashed servers count: their logs survive. Seed claim C9: a majority agrees on the
+        synchronized data. Expected to hold with quorum=majority."""
         def kept(k):
             holders = count_of(m.server, lambda x: (s.history[x].length() > k) &
                                (s.history[x][k] == s.committed[k]))
@@ -48,8 +53,9 @@ class EnsembleSpec(Ensemble):
 
     @always
     def current_epoch_accepted(m, s):
-        """No server's currentEpoch exceeds its acceptedEpoch: a server syncs only with a
-        leader whose epoch it accepted. Expected to hold."""
+        """No server's currentEpoch exceeds its acceptedEpoch.
+
+        A server syncs only with a leader whose epoch it accepted. Expected to hold."""
         return all_of(m.server, lambda x: s.current_epoch[x] <= s.accepted_epoch[x])
 
     # -- sanity: the model gets somewhere ------------------------------------------------------
@@ -66,10 +72,12 @@ class EnsembleSpec(Ensemble):
 
     @sometimes
     def commits_with_a_server_down(m, s):
-        """Seed claim C9: with a server down, the others establish a leader of an epoch that
-        server never accepted and commit a transaction in it. Expected reachable when a
-        quorum survives one failure (servers >= 3 with quorum=majority); unreachable with 1
-        or 2 servers, or with max_down=0."""
+        """Seed claim C9: the ensemble commits while a server is down.
+
+        With a server down, the others establish a leader of an epoch that server never
+        accepted and commit a transaction in it. Expected reachable when a quorum survives
+        one failure (servers >= 3 with quorum=majority); unreachable with 1 or 2 servers, or
+        with max_down=0."""
         def without(x):
             return ~s.up[x] & any_of(range(m.max_txns), lambda k:
                                      (s.committed.length() > k) &
@@ -78,8 +86,10 @@ class EnsembleSpec(Ensemble):
 
     @sometimes
     def stale_txn_superseded(m, s):
-        """Sanity for synchronization: a server holds a transaction that lost to a committed
-        one at the same position, so a new leader must truncate it (TRUNC)."""
+        """Sanity: a server holds a superseded transaction that its next sync truncates.
+
+        The transaction lost to a committed one at the same position, so a new leader must
+        truncate it (TRUNC)."""
         return any_of(m.server, lambda x: any_of(range(m.max_txns), lambda k:
                       (s.committed.length() > k) & (s.history[x].length() > k) &
                       (s.history[x][k] != s.committed[k])))
