@@ -187,14 +187,7 @@ def bfs(system: TransitionSystem, **options) -> CheckResult:
     ``max_depth``, ``max_states``, ``time_limit`` (seconds), ``exact`` (store states rather
     than fingerprints), ``progress`` (a callable given a dict of statistics every 2 s).
     """
-    search = _Search(system, "bfs", **_options(options))
-    try:
-        _bfs(search)
-    except _Found:
-        pass
-    except KeyboardInterrupt:
-        search.stop_reason = "interrupted"
-    return search.result()
+    return _run(_bfs, system, "bfs", options)
 
 
 def _bfs(search: _Search):
@@ -243,14 +236,7 @@ def dfs(system: TransitionSystem, **options) -> CheckResult:
     Same options as ``bfs``. ``depth`` is the deepest path followed, which depends on the
     search order, so it may differ from the BFS depth; the state count does not.
     """
-    search = _Search(system, "dfs", **_options(options))
-    try:
-        _dfs(search)
-    except _Found:
-        pass
-    except KeyboardInterrupt:
-        search.stop_reason = "interrupted"
-    return search.result()
+    return _run(_dfs, system, "dfs", options)
 
 
 def _dfs(search: _Search):
@@ -301,6 +287,18 @@ def _dfs(search: _Search):
             stack.extend(reversed(fresh))
     finally:
         search.depth = max(search.depth, deepest)
+
+
+def _run(loop, system, engine: str, options: dict) -> CheckResult:
+    """Run a search loop; a violation or limit ends it early, Ctrl-C keeps the statistics."""
+    search = _Search(system, engine, **_options(options))
+    try:
+        loop(search)
+    except _Found:
+        pass
+    except KeyboardInterrupt:
+        search.stop_reason = "interrupted"
+    return search.result()
 
 
 def _options(options: dict) -> dict:
