@@ -1,6 +1,7 @@
 """What must hold of a ZooKeeper ensemble running Zab (seed claims C8, C9)."""
 
-from kafkacheck.checker.lang import all_of, always, any_of, count_of, implies, sometimes
+from kafkacheck.checker.lang import (all_of, always, any_of, count_of, implies, set_of,
+                                     sometimes)
 from kafkacheck.model.ensemble import Ensemble
 
 
@@ -93,3 +94,38 @@ class EnsembleSpec(Ensemble):
         return any_of(m.server, lambda x: any_of(range(m.max_txns), lambda k:
                       (s.committed.length() > k) & (s.history[x].length() > k) &
                       (s.history[x][k] != s.committed[k])))
+
+    # -- proof-only lemmas: with them one_leader_per_epoch is inductive (kafkacheck prove) ------
+
+    def _epoch_leaders(m, s, k):
+        """The servers that led epoch k, or lead it now past discovery."""
+        e = m.epoch.ids[k.value]
+        running = set_of(m.server, lambda x: (s.state[x] == "LEADING") &
+                         ((s.phase[x] == "SYNCHRONIZATION") | (s.phase[x] == "BROADCAST")) &
+                         (s.accepted_epoch[x] == e))
+        return s.led[k] | running
+
+    @always
+    def one_epoch_leader(m, s):
+        """Lemma: at most one server leads, or has led, each epoch past discovery."""
+        return all_of(m.epoch, lambda k: m._epoch_leaders(s, k).size() <= 1)
+
+    @always
+    def epoch_leader_has_quorum(m, s):
+        """Lemma: once a server leads epoch e past discovery, a quorum accepted e or later."""
+        return all_of(m.epoch, lambda k: implies(
+            ~m._epoch_leaders(s, k).is_empty(),
+            m.is_quorum(count_of(m.server,
+                                 lambda x: s.accepted_epoch[x] >= m.epoch.ids[k.value]))))
+
+    @always
+    def roles_consistent(m, s):
+        """Lemma: LOOKING servers are in ELECTION with no leader; a LEADING server follows
+        itself; a FOLLOWING one another server."""
+        def ok(x):
+            looking = s.state[x] == "LOOKING"
+            return ((looking == (s.phase[x] == "ELECTION")) &
+                    (looking == s.leader[x].is_none()) &
+                    implies(s.state[x] == "LEADING", s.leader[x] == x) &
+                    implies(s.state[x] == "FOLLOWING", s.leader[x] != x))
+        return all_of(m.server, ok)

@@ -15,6 +15,8 @@ from ..lang import ModelError
 from ..specfile import SpecError
 from .bench import bench_command
 from .checking import check_command
+from .prove import prove_command
+from .quorum import quorum_command
 from .unavailability import unavailability_command
 from .targets import UserError, catalog
 
@@ -81,6 +83,8 @@ def describe_model(name: str, cls) -> dict:
 
 cli.add_command(check_command)
 cli.add_command(bench_command)
+cli.add_command(prove_command)
+cli.add_command(quorum_command)
 cli.add_command(unavailability_command)
 
 

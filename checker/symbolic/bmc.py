@@ -155,7 +155,11 @@ class _Unrolling:
         return states, acts
 
 
-def bmc(system, *, properties=None, max_depth: int = 10,
+DEFAULT_DEPTH = 10
+"""The bound used when none is given (``max_depth=None``)."""
+
+
+def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
         time_limit: float | None = None) -> CheckResult:
     """Bounded model checking: a shortest violation of length at most ``max_depth``.
 
@@ -165,8 +169,8 @@ def bmc(system, *, properties=None, max_depth: int = 10,
         A model written in the modeling language (``model.compile()``).
     properties : list of str, optional
         Names of the always- and sometimes-properties to check (default: all of them).
-    max_depth : int
-        The bound K: paths of at most K steps are searched.
+    max_depth : int, optional
+        The bound K: paths of at most K steps are searched (None: ``DEFAULT_DEPTH``, 10).
     time_limit : float, optional
         Seconds for the whole run; when it runs out the verdict is ``incomplete``.
 
@@ -200,6 +204,10 @@ def bmc(system, *, properties=None, max_depth: int = 10,
     ('violated', 4, 'inc()')
     """
     built = compiled_built(system)
+    if max_depth is None:
+        max_depth = DEFAULT_DEPTH
+    if max_depth < 0:
+        raise ValueError(f"max_depth must be at least 0, not {max_depth}")
     clock = Clock(time_limit)
     kinds = {p.name: p.kind for p in system.properties}
     chosen = list(properties) if properties is not None else \

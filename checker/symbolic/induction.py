@@ -85,7 +85,7 @@ class ProofResult:
         return self.outcome == "proved"
 
 
-def prove(system, *, properties=None, k: int = 1, strengthen=(),
+def prove(system, *, properties=None, k: int = 1, strengthen=(), base_depth: int = 0,
           time_limit: float | None = None) -> list[ProofResult]:
     """Try to prove each named always-property (default: all of them) for every depth.
 
@@ -98,11 +98,12 @@ def prove(system, *, properties=None, k: int = 1, strengthen=(),
     out = []
     for name in names:
         left = None if time_limit is None else max(0.0, time_limit - clock.elapsed)
-        out.append(prove_property(system, name, k=k, strengthen=strengthen, time_limit=left))
+        out.append(prove_property(system, name, k=k, strengthen=strengthen,
+                                  base_depth=base_depth, time_limit=left))
     return out
 
 
-def prove_property(system, name: str, *, k: int = 1, strengthen=(),
+def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: int = 0,
                    time_limit: float | None = None) -> ProofResult:
     """Prove the always-property ``name`` by k-induction, with ``strengthen`` as lemmas.
 
@@ -116,6 +117,10 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(),
         The induction depth (1: ``Inv`` itself must be inductive).
     strengthen : sequence of str
         Other always-properties conjoined to the candidate invariant as lemmas.
+    base_depth : int
+        Search the base case deeper than the k-1 steps induction needs, up to this many
+        steps, so that a property with a short real counterexample comes back ``refuted``
+        rather than ``not_inductive``.
     time_limit : float, optional
         Seconds for the whole proof; when it runs out the outcome is ``unknown``.
 
@@ -159,7 +164,7 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(),
     method = "inductive-invariant" if k == 1 else "k-induction"
     result = ProofResult(system.name, name, "unknown", method, k, lemmas, 0.0)
     try:
-        _prove(system, enc, clock, conjuncts, k, result)
+        _prove(system, enc, clock, conjuncts, k, max(k - 1, base_depth), result)
     except _Stop as stop:
         result.outcome = "unknown"
         result.reason = {"time_limit": "the time limit ran out",
@@ -177,16 +182,17 @@ def _timed(result, clock, what, fn):
         result.queries.append({"query": what, "seconds": round(clock.elapsed - t, 4)})
 
 
-def _prove(system, enc, clock, conjuncts, k, result):
+def _prove(system, enc, clock, conjuncts, k, base, result):
     name = conjuncts[0]
     check = system.first_false(conjuncts)
 
-    # 1. base: no state reachable in fewer than k steps breaks Inv (P first, then lemmas).
+    # 1. base: no state reachable in fewer than k steps (or in ``base`` steps) breaks Inv,
+    #    P first, then the lemmas.
     solver = new_solver()
     states = [enc.state("0")]
     acts = []
     solver.add(enc.init(states[0]))
-    for d in range(k):
+    for d in range(base + 1):
         if d > 0:
             acts.append(enc.action_var(str(d - 1)))
             states.append(enc.state(str(d)))

@@ -253,6 +253,44 @@ def from_properties(props: dict[str, str]) -> QuorumSystem:
 
 # -- queries -------------------------------------------------------------------------------
 
+def _solver():
+    """A solver for 0/1 linear problems: Z3's core without preprocessing tactics, so the
+    problem stays in linear arithmetic, whose relaxation refutes counting arguments at once
+    (the default solver's tactics turn them into pigeonhole problems for SAT)."""
+    return z3.SimpleSolver()
+
+
+def _least(solver, size, order, time_limit):
+    """The model of ``solver`` with the least ``size``, and among those the first in
+    ``order`` (a list of 0/1 terms, preferring 1 early): deterministic, readable witnesses.
+    ``solver`` must be satisfiable; it is left constrained to that model."""
+    if not _solve(solver, time_limit):
+        raise AssertionError("_least needs a satisfiable solver")
+    model = solver.model()
+    best = model.eval(size, model_completion=True).as_long()
+    while True:  # descend on the size; the linear relaxation ends it quickly
+        solver.push()
+        solver.add(size <= best - 1)
+        found = _solve(solver, time_limit)
+        if found:
+            model = solver.model()
+            best = model.eval(size, model_completion=True).as_long()
+        solver.pop()
+        if not found:
+            break
+    if not order:
+        return model
+    solver.add(size <= best)  # (best is least: the same as ==, and easier for the solver)
+    for t in order:
+        solver.push()
+        solver.add(t == 1)
+        keep = _solve(solver, time_limit)
+        solver.pop()
+        solver.add(t == (1 if keep else 0))
+    _solve(solver, time_limit)
+    return solver.model()
+
+
 def _members(voters, tag: str) -> dict:
     x = {v: z3.Int(f"{tag}_{v}") for v in voters}
     return x
@@ -305,7 +343,7 @@ def intersection(q: QuorumSystem, other: QuorumSystem | None = None, *, minimal:
     other = other or q
     voters = tuple(dict.fromkeys((*q.voters, *other.voters)))
     a, b = _members(voters, "a"), _members(voters, "b")
-    solver = z3.Solver()
+    solver = _solver()
     _bits(solver, a)
     _bits(solver, b)
     solver.add(q.formula(a), other.formula(b))
@@ -313,28 +351,10 @@ def intersection(q: QuorumSystem, other: QuorumSystem | None = None, *, minimal:
         solver.add(a[v] + b[v] <= 1)
     if not _solve(solver, time_limit):
         return Intersection(q.name, other.name, True, None, time.perf_counter() - start)
-    model = solver.model()
     if minimal:
-        total = z3.Sum([*a.values(), *b.values()])
-        best = model.eval(total, model_completion=True).as_long()
-        while True:  # descend on the total size; the linear relaxation ends it quickly
-            solver.push()
-            solver.add(total <= best - 1)
-            if not _solve(solver, time_limit):
-                solver.pop()
-                break
-            model = solver.model()
-            best = model.eval(total, model_completion=True).as_long()
-            solver.pop()
-        solver.add(total == best)
-        for x in (a, b):  # the first pair in voter order
-            for v in voters:
-                solver.push()
-                solver.add(x[v] == 1)
-                keep = _solve(solver, time_limit)
-                solver.pop()
-                solver.add(x[v] == (1 if keep else 0))
-        _solve(solver, time_limit)
+        model = _least(solver, z3.Sum([*a.values(), *b.values()]),
+                       [a[v] for v in voters] + [b[v] for v in voters], time_limit)
+    else:
         model = solver.model()
     w = (_chosen(model, a), _chosen(model, b))
     if not (q.is_quorum(w[0]) and other.is_quorum(w[1]) and not w[0] & w[1]):
@@ -370,48 +390,55 @@ class Resilience:
                 "seconds": round(self.seconds, 4)}
 
 
-def resilience(q: QuorumSystem, *, limit: int = 5,
+def resilience(q: QuorumSystem, *, limit: int = 5, readable: bool = True,
                time_limit: float | None = None) -> Resilience:
-    """How many failures ``q`` always survives, and which failure sets break it."""
+    """How many failures ``q`` always survives, and which failure sets break it.
+
+    With ``readable`` (the default) the sets shown are the first in voter order; without,
+    any sets of the least size (faster for many voters)."""
+    order = (lambda x: [x[v] for v in q.voters]) if readable else (lambda x: [])
     start = time.perf_counter()
-    # the smallest quorum
+    # the smallest quorum, first in voter order
     x = _members(q.voters, "q")
-    opt = z3.Optimize()
-    _bits(opt, x)
-    opt.add(q.formula(x))
-    opt.minimize(z3.Sum(list(x.values())))
-    min_quorum = _chosen(opt.model(), x) if _solve(opt, time_limit) else None
+    solver = _solver()
+    _bits(solver, x)
+    solver.add(q.formula(x))
+    min_quorum = None
+    if _solve(solver, time_limit):
+        min_quorum = _chosen(_least(solver, z3.Sum(list(x.values())), order(x),
+                                    time_limit), x)
     # the smallest failure sets: the live voters (all but the failed) hold no quorum
     f = _members(q.voters, "f")
     live = {v: 1 - f[v] for v in q.voters}
-    opt = z3.Optimize()
-    _bits(opt, f)
-    opt.add(z3.Not(q.formula(live)))
+    solver = _solver()
+    _bits(solver, f)
+    solver.add(z3.Not(q.formula(live)))
     size = z3.Sum(list(f.values()))
-    opt.minimize(size)
-    if not _solve(opt, time_limit):  # no failure set breaks it: impossible for n voters
+    if not _solve(solver, time_limit):  # no failure set breaks it: impossible for n voters
         raise AssertionError(f"{q.name}: even with every voter failed a quorum remains")
-    first = _chosen(opt.model(), f)
+    model = _least(solver, size, order(f), time_limit)
+    first = _chosen(model, f)
     smallest = len(first)
     breaking = [first]
-    solver = z3.Solver()
+    solver = _solver()
     _bits(solver, f)
-    solver.add(z3.Not(q.formula(live)), size == smallest)
+    solver.add(z3.Not(q.formula(live)), size <= smallest)  # least, so the same as ==
     solver.add(z3.Or([f[v] == 0 for v in first]))
     more = False
-    while True:
+    while True:  # the next smallest failure sets, in voter order
         if not _solve(solver, time_limit):
             break
-        found = _chosen(solver.model(), f)
         if len(breaking) >= limit:
             more = True
             break
+        solver.push()
+        found = _chosen(_least(solver, size, order(f), time_limit), f)
+        solver.pop()
         breaking.append(found)
         solver.add(z3.Or([f[v] == 0 for v in found]))
     for s in breaking:
         if q.is_quorum(set(q.voters) - s):
             raise AssertionError(f"Z3's failure set {sorted(s)} leaves a quorum of {q.name}")
-    breaking.sort(key=lambda s: sorted(s))
     return Resilience(q.name, len(q.voters), smallest - 1, breaking, more,
                       len(q.voters) - len(min_quorum) if min_quorum is not None else -1,
                       min_quorum, time.perf_counter() - start)
@@ -491,7 +518,7 @@ def table(max_n: int = 51, *, time_limit: float | None = None) -> list[TableRow]
     for n in range(1, max_n + 1):
         voters = range(1, n + 1)
         maj = majority(voters)
-        res = resilience(maj, limit=1, time_limit=time_limit)
+        res = resilience(maj, limit=1, readable=False, time_limit=time_limit)
         rows.append(TableRow(n, len(res.min_quorum), res.tolerated,
                              intersection(maj, minimal=False, time_limit=time_limit).intersect,
                              half(voters).threshold,
