@@ -165,7 +165,8 @@ class Run:
 
     def text(self, result, *, show_examples=False, coverage=False) -> str:
         lines = []
-        params = ", ".join(f"{k}={v}" for k, v in self.model.param_values().items())
+        params = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                           for k, v in self.model.param_values().items())
         fixes = f"; before {', '.join(sorted(self.model.before))}" if self.model.before else ""
         lines.append(f"Model {self.system.name} ({params}{fixes})")
         if result.violation is not None and result.violation.steps:
