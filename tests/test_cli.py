@@ -204,3 +204,20 @@ def test_suite_json_matches_records(capsys):
     names = {r["target"] for r in d["results"]}
     assert {"failover-3-1-2-3", "failover-3-2-3-3"} <= names
     assert all(r["matches"] for r in d["results"])
+
+
+def test_query_time_limit_is_for_bmc_and_prove(capsys):
+    code, _, err = run(capsys, "check", "failover", "--query-time-limit", "1")
+    assert code == 2 and "--engine bmc only" in err
+    code, out, _ = run(capsys, "check", "failover", "--engine", "bmc", "--max-depth", "3",
+                       "--property", "leader_in_isr", "--query-time-limit", "30",
+                       "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["engine"] == "bmc" and d["bound"] == {"max_depth": 3}
+
+
+def test_prove_and_quorum_commands_are_wired(capsys):
+    code, out, _ = run(capsys, "prove", "failover", "--property", "leader_in_isr")
+    assert code == 0 and "PROVED" in out
+    code, out, _ = run(capsys, "quorum", "check", "--voters", "4", "--rule", "half")
+    assert code == 1 and "{1,2} and {3,4} are disjoint quorums" in out

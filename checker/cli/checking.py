@@ -36,6 +36,8 @@ ENGINES = ("bfs", "dfs", "bmc")
               help="Stop after this many distinct states (verdict incomplete).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="SECONDS", help="Stop after this long (verdict incomplete).")
+@click.option("--query-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -50,7 +52,7 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
-                  time_limit, exact, fmt, trace_out, trace_format, show_examples, coverage,
+                  time_limit, query_time_limit, exact, fmt, trace_out, trace_format, show_examples, coverage,
                   progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
@@ -76,7 +78,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
     resolved = resolve(target)
     settings = parse_settings(params)
     run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
-              time_limit, exact, progress)
+              time_limit, exact, progress, query_time_limit)
     result = run.execute()
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
     if fmt == "json":
@@ -92,7 +94,7 @@ class Run:
     """One check of one target: builds the model, runs the engine, renders the outcome."""
 
     def __init__(self, target: Target, settings, before, properties, engine, max_depth,
-                 max_states, time_limit, exact, progress):
+                 max_states, time_limit, exact, progress, query_time_limit=None):
         spec = target.spec
         self.target = target
         self.settings = settings
@@ -106,10 +108,14 @@ class Run:
         self.options = dict(properties=self.properties, max_depth=self.max_depth,
                             max_states=max_states, time_limit=time_limit)
         if self.engine != "bmc":
+            if query_time_limit is not None:
+                raise UserError("--query-time-limit applies to --engine bmc only")
             self.options["exact"] = exact
             self.options["progress"] = _progress_printer() if progress else None
         elif exact or max_states:
             raise UserError("--exact and --max-states apply to the explicit engines, not bmc")
+        else:
+            self.options["query_time_limit"] = query_time_limit
         self.argv = self._command(max_states, time_limit, exact)
 
     def _check_properties(self):
@@ -152,7 +158,8 @@ class Run:
                 raise UserError("engine bmc needs the symbolic engine, which this build "
                                 "lacks") from None
             return bmc(self.system, **{k: v for k, v in self.options.items()
-                                       if k in ("properties", "max_depth", "time_limit")})
+                                       if k in ("properties", "max_depth", "time_limit",
+                                                "query_time_limit")})
         return run_engine(self.system, engine=self.engine, **self.options)
 
     # -- rendering -------------------------------------------------------------------------
@@ -261,9 +268,12 @@ def _verdict_line(result) -> str:
     if result.verdict == "incomplete":
         why = {"time_limit": "the time limit", "max_states": "the state limit",
                "max_depth": "the depth bound (a sometimes-property has no example yet)",
-               "interrupted": "an interrupt", "unknown": "an unknown solver answer"}
+               "interrupted": "an interrupt", "unknown": "an unknown solver answer",
+               "query_time_limit": "a solver query that ran past --query-time-limit"}
+        where = f"at bound {result.depth}" if result.engine == "bmc" else \
+            f"after {result.distinct_states:,} states"
         return (f"Verdict: incomplete: stopped at {why.get(result.stop_reason, result.stop_reason)}"
-                f" after {result.distinct_states:,} states; no violation found so far.")
+                f" {where}; no violation found so far.")
     if not result.complete:
         return (f"Verdict: holds up to depth {result.bound.get('max_depth')} (the search was "
                 "cut at the depth bound; deeper states were not explored).")

@@ -47,10 +47,12 @@ def _bad_input(message: str):
                                 "counterexample (refuted rather than not inductive).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="SECONDS", help="Stop after this long in all (outcome unknown).")
+@click.option("--query-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Give up on any one solver query after this long.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
 def prove_command(ctx, target, params, before, properties, k, strengthen, base_depth,
-                  time_limit, fmt):
+                  time_limit, query_time_limit, fmt):
     """Prove TARGET's always-properties for every depth: k-induction with Z3.
 
     \b
@@ -85,7 +87,7 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
         raise _bad_input(f"model {system.name} has no always-properties to prove")
     results = prove(system, properties=list(properties) or None, k=k,
                     strengthen=list(strengthen), base_depth=base_depth,
-                    time_limit=time_limit)
+                    time_limit=time_limit, query_time_limit=query_time_limit)
     argv = _command(target, settings, before, properties, k, strengthen, base_depth)
     overall = _overall(results)
     if fmt == "json":

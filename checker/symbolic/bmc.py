@@ -48,11 +48,13 @@ class _Stop(Exception):
 
 
 class Clock:
-    """The time left for a run of several queries."""
+    """The time left for a run of several queries (``limit``), and for any one of them
+    (``query_limit``)."""
 
-    def __init__(self, limit: float | None):
+    def __init__(self, limit: float | None, query_limit: float | None = None):
         self.start = time.perf_counter()
         self.limit = limit
+        self.query_limit = query_limit
 
     @property
     def elapsed(self) -> float:
@@ -60,11 +62,14 @@ class Clock:
 
     def check(self, solver: z3.Solver, *assumptions) -> bool:
         """``solver.check``: True for sat, False for unsat; raise ``_Stop`` otherwise."""
+        budget = [] if self.query_limit is None else [self.query_limit]
         if self.limit is not None:
             left = self.limit - self.elapsed
             if left <= 0:
                 raise _Stop("time_limit")
-            solver.set("timeout", max(1, int(left * 1000)))
+            budget.append(left)
+        if budget:
+            solver.set("timeout", max(1, int(min(budget) * 1000)))
         try:
             answer = solver.check(*assumptions)
         except KeyboardInterrupt:
@@ -74,6 +79,10 @@ class Clock:
         if answer == z3.unsat:
             return False
         reason = solver.reason_unknown()
+        total_spent = self.limit is not None and self.elapsed >= self.limit
+        if self.query_limit is not None and not total_spent and \
+                ("timeout" in reason or "canceled" in reason):
+            raise _Stop("query_time_limit", reason)
         if self.limit is not None and (self.elapsed >= self.limit or "timeout" in reason
                                        or "canceled" in reason):
             raise _Stop("time_limit", reason)
@@ -160,7 +169,8 @@ DEFAULT_DEPTH = 10
 
 
 def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
-        time_limit: float | None = None) -> CheckResult:
+        time_limit: float | None = None,
+        query_time_limit: float | None = None) -> CheckResult:
     """Bounded model checking: a shortest violation of length at most ``max_depth``.
 
     Parameters
@@ -173,6 +183,8 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
         The bound K: paths of at most K steps are searched (None: ``DEFAULT_DEPTH``, 10).
     time_limit : float, optional
         Seconds for the whole run; when it runs out the verdict is ``incomplete``.
+    query_time_limit : float, optional
+        Seconds for any one solver query (stop reason ``query_time_limit``).
 
     Returns
     -------
@@ -208,7 +220,7 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
         max_depth = DEFAULT_DEPTH
     if max_depth < 0:
         raise ValueError(f"max_depth must be at least 0, not {max_depth}")
-    clock = Clock(time_limit)
+    clock = Clock(time_limit, query_time_limit)
     kinds = {p.name: p.kind for p in system.properties}
     chosen = list(properties) if properties is not None else \
         [p.name for p in system.properties if p.kind != "constraint"]

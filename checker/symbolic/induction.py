@@ -86,7 +86,8 @@ class ProofResult:
 
 
 def prove(system, *, properties=None, k: int = 1, strengthen=(), base_depth: int = 0,
-          time_limit: float | None = None) -> list[ProofResult]:
+          time_limit: float | None = None,
+          query_time_limit: float | None = None) -> list[ProofResult]:
     """Try to prove each named always-property (default: all of them) for every depth.
 
     ``time_limit`` is for the whole call; each property gets what is left. See
@@ -99,12 +100,14 @@ def prove(system, *, properties=None, k: int = 1, strengthen=(), base_depth: int
     for name in names:
         left = None if time_limit is None else max(0.0, time_limit - clock.elapsed)
         out.append(prove_property(system, name, k=k, strengthen=strengthen,
-                                  base_depth=base_depth, time_limit=left))
+                                  base_depth=base_depth, time_limit=left,
+                                  query_time_limit=query_time_limit))
     return out
 
 
 def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: int = 0,
-                   time_limit: float | None = None) -> ProofResult:
+                   time_limit: float | None = None,
+                   query_time_limit: float | None = None) -> ProofResult:
     """Prove the always-property ``name`` by k-induction, with ``strengthen`` as lemmas.
 
     Parameters
@@ -123,6 +126,8 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
         rather than ``not_inductive``.
     time_limit : float, optional
         Seconds for the whole proof; when it runs out the outcome is ``unknown``.
+    query_time_limit : float, optional
+        Seconds for any one solver query; past it the outcome is ``unknown``.
 
     Examples
     --------
@@ -159,7 +164,7 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
         raise ValueError(f"the induction depth k must be at least 1, not {k}")
     lemmas = [n for n in dict.fromkeys(strengthen) if n != name]
     conjuncts = [name, *lemmas]
-    clock = Clock(time_limit)
+    clock = Clock(time_limit, query_time_limit)
     enc = Encoding(built)
     method = "inductive-invariant" if k == 1 else "k-induction"
     result = ProofResult(system.name, name, "unknown", method, k, lemmas, 0.0)
@@ -168,6 +173,7 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
     except _Stop as stop:
         result.outcome = "unknown"
         result.reason = {"time_limit": "the time limit ran out",
+                         "query_time_limit": "a solver query ran past --query-time-limit",
                          "interrupted": "interrupted"}.get(stop.reason,
                                                            f"Z3 answered unknown ({stop.detail})")
     result.seconds = clock.elapsed
