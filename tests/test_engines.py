@@ -439,3 +439,17 @@ def test_max_states_stops_at_the_limit_on_a_small_space():
         result = engine(system, max_states=10)
         assert result.verdict == "incomplete" and result.stop_reason == "max_states"
         assert result.distinct_states <= 11
+
+
+def test_progress_reports_statistics(monkeypatch):
+    import kafkacheck.checker.explicit as explicit
+    monkeypatch.setattr(explicit, "_PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(explicit, "_CHECK_EVERY", 1)
+    reports = []
+    system = ExplicitSystem("line", init=[0], next=lambda n: [("inc", n + 1)] if n < 20 else [],
+                            always={"ok": lambda n: True})
+    result = bfs(system, progress=reports.append)
+    assert result.verdict == "holds" and len(reports) >= 10
+    assert {"distinct", "queue", "depth", "seconds", "states_per_second"} <= set(reports[-1])
+    assert [r["distinct"] for r in reports] == sorted(r["distinct"] for r in reports)
+    assert bfs(system).distinct_states == 21  # no callback: silent and the same

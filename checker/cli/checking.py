@@ -160,7 +160,10 @@ class Run:
             return bmc(self.system, **{k: v for k, v in self.options.items()
                                        if k in ("properties", "max_depth", "time_limit",
                                                 "query_time_limit")})
-        return run_engine(self.system, engine=self.engine, **self.options)
+        result = run_engine(self.system, engine=self.engine, **self.options)
+        if self.options.get("progress") is not None:
+            sys.stderr.write("\r" + " " * 100 + "\r")  # clear the progress line
+        return result
 
     # -- rendering -------------------------------------------------------------------------
     def json(self, result) -> dict:
@@ -303,8 +306,6 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
         target = Target(spec.name, resolve(spec.name).model_class, spec)
         run = Run(target, {}, (), (), None, None, None, time_limit, False, progress)
         result = run.execute()
-        if progress:
-            sys.stderr.write("\r" + " " * 90 + "\r")
         rows.append((spec, run, result, mismatches(spec, result)))
         if fmt == "text":
             click.echo(_suite_row(spec, result, rows[-1][3]))
