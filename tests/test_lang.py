@@ -1139,3 +1139,76 @@ def test_unknown_fix_in_before():
     with pytest.raises(ParameterError, match=r"unknown fix 'KAFKA-6082' for model "
                                              r"params-model \(known fixes: none\)"):
         Params(before={"KAFKA-6082"})
+
+
+class _Logs(Model):
+    """Two servers' logs; a server can adopt the other's log whole, and an epoch counter
+    indexes a map keyed by an epoch domain."""
+
+    name = "logs"
+
+    def setup(m):
+        m.server = Domain("server", ids=(1, 2))
+        m.epoch = Domain("epoch", ids=(1, 2))
+
+    def variables(m):
+        return {"log": Map(m.server, Seq(Int(0, 2), 2)), "epoch": Int(0, 3),
+                "leader_of": Map(m.epoch, Maybe(m.server))}
+
+    def init(m, s):
+        s.epoch = 0
+
+    @action("server")
+    def append(m, s, server):
+        require(s.log[server].length() < 2)
+        s.log[server].append(minimum(s.epoch, 2))
+
+    @action("server", "server", where=lambda m, a, b: a != b)
+    def adopt(m, s, dst, src):
+        s.log[dst] = s.log[src]
+
+    @action("server")
+    def lead(m, s, server):
+        require(s.epoch < 3)
+        s.epoch = s.epoch + 1
+        s.leader_of[m.epoch.element(s.epoch + 1)] = server
+
+
+def test_whole_sequence_assignment_and_domain_element_lookup():
+    from kafkacheck.checker.lang.evaluate import evaluate
+    built = _Logs().build()
+    layout = built.layout
+    adopt = next(a for a in built.actions if a.label == "adopt(dst=1, src=2)")
+    lead = next(a for a in built.actions if a.label == "lead(server=2)")
+    system = _Logs().compile()
+    # log[1] = <<0>>, log[2] = <<1, 2>>, epoch 0
+    state = list(layout.defaults)
+    off1, off2 = layout.by_name["log"].offset, layout.by_name["log"].offset + 3
+    state[off1:off1 + 3] = [1, 0, 0]
+    state[off2:off2 + 3] = [2, 1, 2]
+    state = tuple(state)
+    after = {a: t for a, t in system.successors(state)}
+    copied = layout.decode(after[built.actions.index(adopt)])
+    assert copied["log"] == {1: [1, 2], 2: [1, 2]}
+    led = layout.decode(after[built.actions.index(lead)])
+    assert led["epoch"] == 1 and led["leader_of"] == {1: None, 2: 2}
+    # at epoch 2 the element lookup falls outside the domain: the write changes nothing
+    state3 = list(state)
+    state3[layout.by_name["epoch"].offset] = 2
+    led3 = layout.decode(dict(system.successors(tuple(state3)))[built.actions.index(lead)])
+    assert led3["epoch"] == 3 and led3["leader_of"] == {1: None, 2: None}
+    assert evaluate(adopt.guard, state)
+    assert bfs(system).distinct_states == bfs(system, exact=True).distinct_states
+
+
+def test_sequence_assignment_needs_the_same_type():
+    class Bad(_Logs):
+        def variables(m):
+            return {"log": Map(m.server, Seq(Int(0, 2), 2)), "other": Seq(Int(0, 2), 3),
+                    "epoch": Int(0, 3), "leader_of": Map(m.epoch, Maybe(m.server))}
+
+        @action("server")
+        def mix(m, s, server):
+            s.log[server] = s.other
+    with pytest.raises(TracingError, match="same type"):
+        Bad().build()

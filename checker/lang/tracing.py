@@ -146,8 +146,12 @@ class MapView:
         return view(self._tracer, self._type.value, self._child(key))
 
     def __setitem__(self, key, value):
+        if isinstance(self._type.value, Seq) and isinstance(value, SeqView):
+            SeqView(self._tracer, self._type.value, self._child(key)).assign(value)
+            return
         if not self._type.value.scalar:
-            raise TracingError("assign a map of maps or sequences one entry at a time")
+            raise TracingError("assign a map of maps one entry at a time (a sequence entry "
+                               "takes a whole sequence: s.log[a] = s.log[b])")
         _write(self._tracer, self._child(key), value)
 
     def __iter__(self):
@@ -206,6 +210,19 @@ class SeqView:
         _write(self._tracer, self._entry(n), value)
         _write(self._tracer, self._place, arith("add", n, 1))
 
+    def assign(self, other: "SeqView"):
+        """Make this sequence a copy of ``other`` (a sequence of the same entry type and
+        bound), all entries read before any is written."""
+        if not isinstance(other, SeqView) or other._type.max_len != self._type.max_len or \
+                other._type.value.describe() != self._type.value.describe():
+            raise TracingError(f"a {self._type.describe()} can only be assigned a sequence "
+                               f"of the same type")
+        values = [other[k] for k in range(self._type.max_len)]
+        length = other.length()
+        for k, v in enumerate(values):
+            _write(self._tracer, _shift(self._place, 1 + k), v)
+        _write(self._tracer, self._place, length)
+
     def truncate(self, n):
         """Keep the first ``n`` entries; the rest return to their default."""
         n = lift(n)
@@ -247,6 +264,9 @@ class RecordingState:
         var = tracer.layout.by_name.get(name)
         if var is None:
             raise _unknown_variable(tracer.layout, name)
+        if isinstance(var.type, Seq) and isinstance(value, SeqView):
+            SeqView(tracer, var.type, ("slot", var.offset)).assign(value)
+            return
         if not var.type.scalar:
             raise TracingError(f"{name} is a {var.type.describe()}: assign its entries, "
                                f"e.g. s.{name}[key] = value")

@@ -188,6 +188,26 @@ class Domain(Type):
             raise ModelError(f"{ident!r} is not an id of domain {self.name} "
                              f"(ids: {', '.join(map(str, self.ids))})") from None
 
+    def element(self, ident):
+        """The element whose id equals the integer expression ``ident``, or none when no id
+        does: how a computed number (an epoch, a count) indexes a map keyed by this domain.
+
+        Its type is ``Maybe`` of this domain, so it can key a map (``s.led[m.epoch.element(
+        s.epoch[x])]``): a read at none gives the default, a write at none changes nothing.
+        """
+        from .expr import Const, compare, ite, lift
+        ident = lift(ident)
+        if ident.op == "const":
+            return self.of(ident.value) if ident.value in self.ids else Const(len(self), Maybe(self))
+        result = Const(len(self), Maybe(self))
+        for ident_k, e in reversed(list(zip(self.ids, self.elements()))):
+            if not isinstance(ident_k, int):
+                from .errors import TracingError
+                raise TracingError(f"domain {self.name} has non-integer ids: element() maps "
+                                   "integers to elements")
+            result = ite(compare("eq", ident, ident_k), e, result)
+        return result
+
     def hi(self):
         return len(self.ids) - 1
 
