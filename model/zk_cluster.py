@@ -52,7 +52,8 @@ from __future__ import annotations
 
 from kafkacheck.checker.lang import (TRUE, Bool, Domain, Enum, Int, Map, Maybe, Model, Or,
                                      Param, ParameterError, Seq, Set, action, all_of, any_of,
-                                     choose, constraint, ite, require, set_of, when)
+                                     choose, constraint, ite, maximum, require, set_of,
+                                     when)
 
 from .zk_elections import (controlled_shutdown_partition_leader_election,
                            offline_partition_leader_election, remove_replica_from_isr)
@@ -494,7 +495,10 @@ class ZkCluster(Model):
         with when(proceed):
             for b in m.broker:
                 with when(send.contains(b)):
-                    s.inflight[b] = sender
+                    # Each controller has its own channel to a broker; coalescing them into
+                    # one pending request keeps the newest sender, so a zombie's request
+                    # never hides the active controller's.
+                    s.inflight[b] = maximum(s.inflight[b], sender)
 
     def _load_context(m, s, c):
         """``onControllerFailover``: read the registrations, drop stale queued events."""
