@@ -1105,8 +1105,10 @@ class Params(Model):
 def test_unknown_parameters_suggest_the_closest_name():
     with pytest.raises(ParameterError, match=r"unknown parameter 'broker' for model params-model;"
                                              r" did you mean 'brokers'\? \(known: brokers, "
-                                             r"replication.factor, "):
+                                             r"replication_factor, "):
         Params(broker=3)
+    with pytest.raises(ParameterError, match="did you mean 'replication_factor'"):
+        Params(replication_factr=2)
     with pytest.raises(ParameterError, match="did you mean 'replication.factor'"):
         Params.from_settings({"replication.factr": "2"})
     with pytest.raises(ParameterError, match="unknown parameter 'zzz'.*known:"):
@@ -1212,3 +1214,8 @@ def test_sequence_assignment_needs_the_same_type():
             s.log[server] = s.other
     with pytest.raises(TracingError, match="same type"):
         Bad().build()
+
+
+def test_ite_over_two_enum_names_asks_for_a_constant():
+    with pytest.raises(TracingError, match="MyEnum.A"):
+        ite(Const(1, Bool), "DONE", "RETRY")

@@ -366,6 +366,10 @@ def _unify(a, b):
     elif isinstance(b, Expr):
         a = lift(a, b.type)
     else:
+        if isinstance(a, str) or isinstance(b, str):
+            raise TracingError(f"ite({a!r}, {b!r}): a string is an enum value only beside "
+                               "a value of that enum; write one branch as the constant, "
+                               "e.g. MyEnum.A")
         a, b = lift(a), lift(b)
         if a.type is not b.type and not (isinstance(a.type, Int) and isinstance(b.type, Int)):
             raise TracingError(f"ite branches differ in type: {a!r} and {b!r}")

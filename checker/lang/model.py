@@ -183,7 +183,7 @@ class Model:
         params = self.params()
         for key, value in values.items():
             if key not in params:
-                raise _unknown_param(self, key)
+                raise _unknown_param(self, key, python_names=True)
             setattr(self, key, params[key].validate(value))
         for p in params.values():
             if p.name not in values:
@@ -372,9 +372,11 @@ def _label(name, args: dict) -> str:
     return f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})"
 
 
-def _unknown_param(model, key):
+def _unknown_param(model, key, *, python_names=False):
+    """``python_names``: the caller passed keyword arguments, so suggest attribute names
+    (``replication_factor``), not the keys users type (``replication.factor``)."""
     params = model.params()
-    keys = [p.key for p in params.values()]
+    keys = list(params) if python_names else [p.key for p in params.values()]
     hint = get_close_matches(key, keys, n=1)
     did = f"; did you mean {hint[0]!r}?" if hint else ""
     name = model.name or getattr(model, "__name__", type(model).__name__)
