@@ -221,3 +221,20 @@ def test_prove_and_quorum_commands_are_wired(capsys):
     assert code == 0 and "PROVED" in out
     code, out, _ = run(capsys, "quorum", "check", "--voters", "4", "--rule", "half")
     assert code == 1 and "{1,2} and {3,4} are disjoint quorums" in out
+
+
+def test_graph_command_writes_the_reachable_graph(capsys, tmp_path):
+    import networkx as nx
+    code, out, _ = run(capsys, "graph", "failover", "--format", "json")
+    data = json.loads(out)
+    graph = nx.node_link_graph(data, edges="edges")
+    assert code == 0 and graph.number_of_nodes() == 4464
+    initial = [n for n, a in graph.nodes(data=True) if a["initial"]]
+    assert initial == [0] and len(nx.descendants(graph, 0)) == 4463
+    assert max(a["depth"] for _, a in graph.nodes(data=True)) == 21
+    dot = tmp_path / "g.dot"
+    code, _, err = run(capsys, "graph", "failover", "--format", "dot", "--out", str(dot))
+    assert code == 0 and dot.read_text().startswith('digraph "failover"')
+    assert "4,464 states" in err
+    code, _, err = run(capsys, "graph", "failover", "--format", "dot", "--max-states", "100")
+    assert code == 3 and "more than 100 reachable states" in err

@@ -15,6 +15,7 @@ from ..lang import ModelError
 from ..specfile import SpecError
 from .bench import bench_command
 from .checking import check_command
+from .graphing import graph_command
 from .prove import prove_command
 from .quorum import quorum_command
 from .unavailability import unavailability_command
@@ -82,6 +83,7 @@ def describe_model(name: str, cls) -> dict:
 
 
 cli.add_command(check_command)
+cli.add_command(graph_command)
 cli.add_command(bench_command)
 cli.add_command(prove_command)
 cli.add_command(quorum_command)

@@ -1,0 +1,40 @@
+"""``kafkacheck graph``: the reachable state graph of a small configuration."""
+
+from __future__ import annotations
+
+import click
+
+from ..graph import GraphTooLarge, state_graph, to_dot, to_graphml, to_json
+from .checking import _write_whole
+from .targets import UserError, parse_settings, resolve
+
+WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
+
+
+@click.command("graph")
+@click.argument("target")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Set a model parameter, by Kafka's config key where Kafka has one.")
+@click.option("--before", multiple=True, metavar="FIX",
+              help="The model as Kafka was before a known fix.")
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), required=True)
+@click.option("--max-states", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Refuse spaces larger than this (exit 3).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_context
+def graph_command(ctx, target, params, before, fmt, max_states, out):
+    """Write TARGET's reachable state graph (every state and labelled transition)."""
+    model = resolve(target).build(parse_settings(params), before)
+    try:
+        graph = state_graph(model.compile(), max_states=max_states)
+    except GraphTooLarge as e:
+        click.echo(f"error: {e}", err=True)
+        ctx.exit(3)
+    text = WRITERS[fmt](graph)
+    if out:
+        _write_whole(out, text)
+        click.echo(f"{graph.number_of_nodes():,} states, {graph.number_of_edges():,} "
+                   f"transitions written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
