@@ -238,3 +238,23 @@ def test_graph_command_writes_the_reachable_graph(capsys, tmp_path):
     assert "4,464 states" in err
     code, _, err = run(capsys, "graph", "failover", "--format", "dot", "--max-states", "100")
     assert code == 3 and "more than 100 reachable states" in err
+
+
+def test_a_bug_in_a_users_model_is_one_line_naming_the_file_and_line(capsys, tmp_path):
+    model = tmp_path / "buggy.py"
+    model.write_text(textwrap.dedent('''
+        from kafkacheck.checker.lang import Model, Int, action
+        class Buggy(Model):
+            name = "buggy"
+            def variables(m):
+                return {"n": Int(0, 3)}
+            def init(m, s):
+                s.n = 0
+            @action()
+            def inc(m, s):
+                s.n = s.n + undefined_name
+    '''))
+    for command in ("check", "prove"):
+        code, out, err = run(capsys, command, f"{model}:Buggy")
+        assert code == 2 and "Traceback" not in out + err
+        assert f"at {model}:11: NameError: name 'undefined_name' is not defined" in err

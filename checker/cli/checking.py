@@ -100,7 +100,7 @@ class Run:
         self.settings = settings
         self.before = tuple(before)
         self.model = target.build(settings, before)
-        self.system = self.model.compile()
+        self.system = target.compile(self.model)
         self.engine = engine or (spec.engine if spec else "bfs")
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)

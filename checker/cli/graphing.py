@@ -25,9 +25,10 @@ WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 @click.pass_context
 def graph_command(ctx, target, params, before, fmt, max_states, out):
     """Write TARGET's reachable state graph (every state and labelled transition)."""
-    model = resolve(target).build(parse_settings(params), before)
+    resolved = resolve(target)
+    system = resolved.compile(resolved.build(parse_settings(params), before))
     try:
-        graph = state_graph(model.compile(), max_states=max_states)
+        graph = state_graph(system, max_states=max_states)
     except GraphTooLarge as e:
         click.echo(f"error: {e}", err=True)
         ctx.exit(3)

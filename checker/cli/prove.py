@@ -19,12 +19,6 @@ from ..render import show, to_json, trace_json, trace_text
 EXIT = {"proved": 0, "refuted": 1, "not_inductive": 3, "unknown": 3}
 
 
-def _resolve(target: str, settings: dict[str, str], before: tuple):
-    """The model instance that TARGET names (via the CLI's resolver)."""
-    from .targets import resolve
-    return resolve(target).build(settings, before)
-
-
 def _bad_input(message: str):
     return click.UsageError(message)
 
@@ -65,12 +59,13 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
     from ..symbolic.induction import prove
 
     from ..specfile import SpecError
-    from .targets import UserError, parse_settings
+    from .targets import UserError, parse_settings, resolve
 
     try:
         settings = parse_settings(params)
-        model = _resolve(target, settings, tuple(before))
-        system = model.compile()
+        resolved = resolve(target)
+        model = resolved.build(settings, tuple(before))
+        system = resolved.compile(model)
     except (UserError, SpecError, ModelError) as e:
         raise _bad_input(str(e)) from None
     always = [p.name for p in system.properties if p.kind == "always"]

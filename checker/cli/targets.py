@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -40,13 +42,37 @@ class Target:
     name: str
     model_class: type
     spec: SpecFile | None = None
+    user_file: str | None = None
 
     def build(self, settings: dict[str, str], before=()) -> Model:
         """The model instance, with the check file's parameters under the user's."""
         merged = dict(self.spec.settings()) if self.spec else {}
         merged.update(settings)
         fixes = tuple(dict.fromkeys([*(self.spec.before if self.spec else ()), *before]))
-        return self.model_class.from_settings(merged, before=fixes)
+        with self._user_code():
+            return self.model_class.from_settings(merged, before=fixes)
+
+    def compile(self, model: Model):
+        """The model compiled for the engines; a bug in a user's model is one line."""
+        with self._user_code():
+            return model.compile()
+
+    @contextmanager
+    def _user_code(self):
+        """Report an exception raised by the user's own model code as bad input, naming the
+        line of their file where it happened (built-in models keep their tracebacks)."""
+        try:
+            yield
+        except ModelError:
+            raise
+        except Exception as e:
+            if self.user_file is None:
+                raise
+            frames = [f for f in traceback.extract_tb(e.__traceback__)
+                      if Path(f.filename).resolve() == Path(self.user_file).resolve()]
+            where = f" at {self.user_file}:{frames[-1].lineno}" if frames else ""
+            raise UserError(f"model {self.name} failed while being built{where}: "
+                            f"{type(e).__name__}: {e}") from None
 
 
 def resolve(target: str) -> Target:
@@ -56,7 +82,7 @@ def resolve(target: str) -> Target:
         spec = load_spec(target)
         return Target(spec.name, _model_named(spec.model, models), spec)
     if ":" in target and target.split(":", 1)[0].endswith(".py"):
-        return Target(target, load_user_model(target))
+        return Target(target, load_user_model(target), user_file=target.split(":", 1)[0])
     if target in models:
         return Target(target, models[target])
     specs = {s.name: s for s in builtin_specs()}
