@@ -55,18 +55,35 @@ def models_command(fmt):
         click.echo(f"{m['name']}: {m['doc']}")
         click.echo("  parameters:")
         for p in m["params"]:
-            allowed = ("one of " + ", ".join(map(str, p["choices"]))) if "choices" in p else \
-                (f"{p['range'][0]}..{p['range'][1]}" if "range" in p else p["type"])
-            click.echo(f"    {p['name']:<34} default {str(p['default']):<8} {allowed:<14}"
-                       f" {p['doc']}")
+            click.echo(f"    {p['name']:<34} default {_value(p['default']):<8} "
+                       f"{_allowed(p):<14} {p['doc']}")
         click.echo("  properties:")
         for p in m["properties"]:
-            click.echo(f"    {p['name']:<34} {p['kind']:<10} {p['doc'].splitlines()[0] if p['doc'] else ''}")
+            click.echo(f"    {p['name']:<34} {p['kind']:<10} {_first_sentence(p['doc'])}")
         if m["fixes"]:
             click.echo("  fixes (--before FIX checks the model as Kafka was before it):")
             for f in m["fixes"]:
                 click.echo(f"    {f['id']:<34} {f['doc']}")
         click.echo()
+
+
+def _value(v) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _allowed(p: dict) -> str:
+    if "choices" in p:
+        return "one of " + ", ".join(map(str, p["choices"]))
+    if "range" in p:
+        lo, hi = p["range"]
+        return f">= {lo}" if hi is None else (f"<= {hi}" if lo is None else f"{lo}..{hi}")
+    return p["type"]
+
+
+def _first_sentence(doc: str) -> str:
+    text = " ".join(doc.split("\n\n")[0].split())
+    end = text.find(". ")
+    return text if end < 0 else text[:end + 1]
 
 
 def describe_model(name: str, cls) -> dict:
