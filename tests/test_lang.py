@@ -1219,3 +1219,22 @@ def test_sequence_assignment_needs_the_same_type():
 def test_ite_over_two_enum_names_asks_for_a_constant():
     with pytest.raises(TracingError, match="MyEnum.A"):
         ite(Const(1, Bool), "DONE", "RETRY")
+
+
+def test_two_parameters_cannot_share_a_key():
+    class Twice(Model):
+        name = "twice"
+        a = Param(1, key="x")
+        b = Param(2, key="x")
+
+        def variables(m):
+            return {"n": Int(0, 1)}
+
+        def init(m, s):
+            s.n = 0
+
+        @action()
+        def step(m, s):
+            s.n = 1
+    with pytest.raises(ModelError, match="share the key 'x'"):
+        Twice()

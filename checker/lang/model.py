@@ -198,6 +198,10 @@ class Model:
             for name, v in vars(klass).items():
                 if isinstance(v, Param):
                     found[name] = v
+        keys = [p.key for p in found.values()]
+        if len(set(keys)) != len(keys):
+            dup = next(k for k in keys if keys.count(k) > 1)
+            raise ModelError(f"two parameters of {cls.__name__} share the key {dup!r}")
         return found
 
     @classmethod
