@@ -108,12 +108,17 @@ class Failover(Model):
         require(s.controller.is_some() & s.alive[s.controller])
         require(old.is_none() | ~s.registered[old])
         require(s.leader_epoch[partition] < m.max_epoch)
-        isr = s.isr[partition]
-        candidates = set_of(m.broker, lambda r: isr.contains(r) & s.registered[r] & (r != old))
+        candidates = m.candidates(s, partition, old)
         s.leader[partition] = candidates.least()
         with when(~candidates.is_empty()):
-            s.isr[partition] = isr - old
+            s.isr[partition] = s.isr[partition] - old
         s.leader_epoch[partition] = s.leader_epoch[partition] + 1
+
+    def candidates(m, s, partition, old):
+        """Who may replace a gone leader: the registered ISR members other than the old one
+        (a variant overrides this one rule)."""
+        isr = s.isr[partition]
+        return set_of(m.broker, lambda r: isr.contains(r) & s.registered[r] & (r != old))
 
     @action("partition", "broker", where=lambda m, p, r: r in m.replicas[p])
     def shrink_isr(m, s, partition, broker):

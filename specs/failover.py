@@ -1,6 +1,6 @@
 """What must hold of the failover benchmark model."""
 
-from kafkacheck.checker.lang import all_of, always, any_of, sometimes
+from kafkacheck.checker.lang import all_of, always, any_of, set_of, sometimes
 from kafkacheck.model.failover import Failover
 
 
@@ -22,3 +22,13 @@ class FailoverSpec(Failover):
     def leader_failed_over(m, s):
         """Sanity: some partition gets a new leader after its first one is gone."""
         return any_of(m.partition, lambda p: s.leader[p].is_some() & (s.leader_epoch[p] > 0))
+
+
+class UncleanElectionFailover(FailoverSpec):
+    """Known-unsafe variant, kept on record: the controller may elect any registered replica
+    of the partition, in the ISR or not, so ``leader_in_isr`` is violated (not in the
+    catalog; the tests refute it with every engine)."""
+
+    def candidates(m, s, partition, old):
+        replicas = m.replicas[partition]
+        return set_of(m.broker, lambda r: s.registered[r] & (r != old) & (r in replicas))

@@ -207,23 +207,7 @@ def test_plain_python_implementation_gives_the_same_transitions(n, p, rf, e):
 def test_a_seeded_bug_is_refuted_by_both_implementations():
     """Electing any registered replica (not only an ISR member) breaks leader_in_isr; the
     language's model and the plain one find counterexamples of the same shortest length."""
-    from kafkacheck.checker.lang import require, set_of, when
-
-    class Unclean(FailoverSpec):
-        def elect_leader(m, s, partition):
-            old = s.leader[partition]
-            require(s.controller.is_some() & s.alive[s.controller])
-            require(old.is_none() | ~s.registered[old])
-            require(s.leader_epoch[partition] < m.max_epoch)
-            isr = s.isr[partition]
-            pool = set(m.replicas[partition])
-            cands = set_of(m.broker, lambda r: s.registered[r] & (r != old) &
-                           (r in pool))
-            s.leader[partition] = cands.least()
-            with when(~cands.is_empty()):
-                s.isr[partition] = isr - old
-            s.leader_epoch[partition] = s.leader_epoch[partition] + 1
-        elect_leader._kc_action = FailoverSpec.elect_leader._kc_action
+    from kafkacheck.specs.failover import UncleanElectionFailover as Unclean
 
     ours = bfs(Unclean(brokers=3, partitions=1, replication_factor=2, max_epoch=3).compile())
     theirs = bfs(PlainFailover(3, 1, 2, 3, unclean=True).system())

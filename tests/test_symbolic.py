@@ -28,6 +28,7 @@ from kafkacheck.checker.lang.model import Property
 from kafkacheck.checker.symbolic import Encoding, bmc, prove, prove_property
 from kafkacheck.checker.symbolic.z3gen import RULES
 from kafkacheck.specs.catalog import MODELS
+from kafkacheck.specs.failover import UncleanElectionFailover as UncleanFailover
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -173,21 +174,6 @@ def test_every_builtin_model_compiles_to_z3():
         s = z3.SolverFor("QF_BV")
         s.add(enc.init(cur), enc.step(cur, nxt, enc.action_var("0")))
         assert s.check() == z3.sat, name
-
-
-class UncleanFailover(MODELS["failover"]):
-    """Known-unsafe variant: the controller elects any registered replica, ISR or not."""
-
-    @action("partition")
-    def elect_leader(m, s, partition):
-        old = s.leader[partition]
-        require(s.controller.is_some() & s.alive[s.controller])
-        require(old.is_none() | ~s.registered[old])
-        require(s.leader_epoch[partition] < m.max_epoch)
-        replicas = m.replicas[partition]
-        s.leader[partition] = set_of(m.broker, lambda r: (s.registered[r] & (r != old)) if
-                                     any(r is x for x in replicas) else False).least()
-        s.leader_epoch[partition] = s.leader_epoch[partition] + 1
 
 
 def test_bmc_refutes_the_unclean_failover_like_bfs():

@@ -14,7 +14,8 @@ import click
 from ..explicit import check as run_engine
 from ..render import render_trace, result_json, trace_text
 from ..specfile import mismatches
-from .targets import Target, UserError, builtin_specs, parse_settings, resolve
+from .targets import (Target, UserError, builtin_specs, model_options, parse_settings,
+                      resolve)
 
 EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
 ENGINES = ("bfs", "dfs", "bmc")
@@ -22,10 +23,7 @@ ENGINES = ("bfs", "dfs", "bmc")
 
 @click.command("check")
 @click.argument("target", required=False)
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Set a model parameter, by Kafka's config key where Kafka has one.")
-@click.option("--before", multiple=True, metavar="FIX",
-              help="Check the model as Kafka was before a known fix (see: kafkacheck models).")
+@model_options("Check")
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Check only this property (repeatable); default: all.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,

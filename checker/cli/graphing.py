@@ -6,17 +6,14 @@ import click
 
 from ..graph import GraphTooLarge, state_graph, to_dot, to_graphml, to_json
 from .checking import _write_whole
-from .targets import UserError, parse_settings, resolve
+from .targets import model_options, parse_settings, resolve
 
 WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 
 
 @click.command("graph")
 @click.argument("target")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Set a model parameter, by Kafka's config key where Kafka has one.")
-@click.option("--before", multiple=True, metavar="FIX",
-              help="The model as Kafka was before a known fix.")
+@model_options("Graph")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), required=True)
 @click.option("--max-states", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Refuse spaces larger than this (exit 3).")

@@ -15,6 +15,7 @@ import click
 
 from ..lang import ModelError
 from ..render import show, to_json, trace_json, trace_text
+from .targets import model_options
 
 EXIT = {"proved": 0, "refuted": 1, "not_inductive": 3, "unknown": 3}
 
@@ -25,10 +26,7 @@ def _bad_input(message: str):
 
 @click.command("prove")
 @click.argument("target")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Set a model parameter, by Kafka's config key where Kafka has one.")
-@click.option("--before", multiple=True, metavar="FIX",
-              help="Prove the model as Kafka was before a known fix.")
+@model_options("Prove")
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Prove this always-property (repeatable); default: every one.")
 @click.option("--induction", "k", type=click.IntRange(min=1), default=1, show_default=True,

@@ -128,6 +128,20 @@ def load_user_model(spec: str):
     return cls
 
 
+def model_options(verb: str):
+    """The options every command that builds a model takes: -p KEY=VALUE and --before FIX."""
+    import click
+
+    def wrap(fn):
+        fn = click.option("--before", multiple=True, metavar="FIX",
+                          help=f"{verb} the model as Kafka was before a known fix "
+                               "(see: kafkacheck models).")(fn)
+        return click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+                            help="Set a model parameter, by Kafka's config key where Kafka "
+                                 "has one.")(fn)
+    return wrap
+
+
 def parse_settings(pairs) -> dict[str, str]:
     """``-p KEY=VALUE`` options as a dict; a repeated key is an error."""
     out = {}
