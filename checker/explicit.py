@@ -1,7 +1,7 @@
 """The explicit-state engines: breadth-first (reference) and depth-first search.
 
-Both store visited states as 64-bit fingerprints (CPython's ``hash`` of the state tuple, which
-is deterministic for tuples of integers) or, with ``exact=True``, as the states themselves.
+Both store visited states as 64-bit fingerprints of a canonical encoding (``fingerprint.py``)
+or, with ``exact=True`` or for a system that cannot encode its states, as the states themselves.
 Every visited state gets an index in discovery order; two compact arrays keep, per index, the
 index of its parent and which successor of the parent it was. A trace is rebuilt by walking
 the parents back to an initial state and replaying the successors forward, so no state is
@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from array import array
 
+from .fingerprint import collision_bound, fingerprint
 from .result import ActionCoverage, CheckResult
 from .system import TransitionSystem
 from .trace import Step, Trace
@@ -50,7 +51,9 @@ class _Search:
         self.outside = system.first_false(constraints) if constraints else None
         self.reached = {n: system.first_false([n]) for n in self.pending}
         self.max_depth, self.max_states, self.time_limit = max_depth, max_states, time_limit
-        self.exact = exact
+        encode = None if exact else system.encoder()
+        self.exact = encode is None
+        self.key = (lambda s: s) if self.exact else fingerprint(encode)
         self.progress = progress
         self.seen = set()
         self.parent = array("q")
@@ -69,9 +72,6 @@ class _Search:
         self.last_report = self.start
 
     # -- visiting ---------------------------------------------------------------------------
-    def key(self, state):
-        return state if self.exact else hash(state)
-
     def visit_initial(self) -> list:
         fresh = []
         for s in self.system.initial_states():
@@ -177,7 +177,7 @@ class _Search:
             states_per_depth=self.per_depth, stop_reason=self.stop_reason,
             bound={"max_depth": self.max_depth} if self.cut else {},
             fingerprints="exact" if self.exact else "64-bit",
-            collision_probability=0.0 if self.exact else n * (n - 1) / 2 / 2.0 ** 64)
+            collision_probability=0.0 if self.exact else collision_bound(n))
 
 
 def bfs(system: TransitionSystem, **options) -> CheckResult:
@@ -194,7 +194,7 @@ def _bfs(search: _Search):
     frontier = search.visit_initial()
     seen, parent, which = search.seen, search.parent, search.which
     fired, new, on_new = search.fired, search.new, search.on_new
-    key = (lambda s: s) if search.exact else hash
+    key = search.key
     checking = search.first_bad is not None or bool(search.pending)
     outside, expand = search.outside, search.expand
     limit = search.max_states
@@ -243,7 +243,7 @@ def _dfs(search: _Search):
     stack = [(s, i, 0) for i, s in enumerate(search.visit_initial())][::-1]
     seen, parent, which = search.seen, search.parent, search.which
     fired, new, on_new = search.fired, search.new, search.on_new
-    key = (lambda s: s) if search.exact else hash
+    key = search.key
     outside, expand, max_depth = search.outside, search.expand, search.max_depth
     limit = search.max_states
     # With a depth bound, a state first reached by a long path must be expanded again when

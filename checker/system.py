@@ -53,6 +53,12 @@ class TransitionSystem:
         """The state as a dict of variable name to a readable Python value."""
         raise NotImplementedError
 
+    def encoder(self) -> Callable[[State], bytes] | None:
+        """A function encoding a state as bytes, injectively (distinct states give distinct
+        bytes), from which the engines compute 64-bit fingerprints; or None, and the engines
+        store whole states."""
+        return None
+
     def property(self, name: str) -> PropertyInfo:
         for p in self.properties:
             if p.name == name:
@@ -64,8 +70,9 @@ class ExplicitSystem(TransitionSystem):
     """A plain Python model: no modeling language needed for the explicit engines.
 
     ``init`` gives the initial states, ``next(state)`` yields ``(label, next_state)`` pairs,
-    and each property is a function of a state returning a bool. States must be hashable
-    and should be tuples (or other values with a deterministic ``hash``).
+    and each property is a function of a state returning a bool. States must be hashable.
+    They are stored whole unless ``encode`` is given: a function turning a state into bytes,
+    injectively, from which 64-bit fingerprints are computed.
 
     >>> sys = ExplicitSystem("counter", init=[0],
     ...                      next=lambda n: [("inc", n + 1)] if n < 3 else [],
@@ -78,7 +85,8 @@ class ExplicitSystem(TransitionSystem):
                  next: Callable[[State], Iterable[tuple[str, State]]],
                  always: dict | None = None, sometimes: dict | None = None,
                  constraints: dict | None = None, check_deadlock: bool = False,
-                 show: Callable[[State], dict] | None = None):
+                 show: Callable[[State], dict] | None = None,
+                 encode: Callable[[State], bytes] | None = None):
         self.name = name
         self._init = list(init)
         self._next = next
@@ -91,6 +99,7 @@ class ExplicitSystem(TransitionSystem):
                 self.properties.append(PropertyInfo(pname, kind, fn.__doc__ or ""))
         self.check_deadlock = check_deadlock
         self._show = show or (lambda s: {"state": s})
+        self._encode = encode
         self.actions = []
         self._index = {}
         self.params = {}
@@ -120,3 +129,6 @@ class ExplicitSystem(TransitionSystem):
 
     def decode(self, state):
         return self._show(state)
+
+    def encoder(self):
+        return self._encode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..fingerprint import encoder
 from ..system import PropertyInfo, TransitionSystem
 from .model import Built, Model
 from .pycodegen import OutOfRange, compile_first_false, compile_successors
@@ -41,6 +42,11 @@ class CompiledSystem(TransitionSystem):
 
     def decode(self, state):
         return self.layout.decode(state)
+
+    def encoder(self):
+        """Every slot at a fixed width holding its declared range: the engines never store
+        a state with a slot outside it (such a write is a ``type_ok`` violation)."""
+        return encoder([(t.lo(), t.hi()) for t in self.layout.slot_types])
 
     def describe_out_of_range(self, err: OutOfRange) -> str:
         t = self.layout.slot_types[err.slot]
