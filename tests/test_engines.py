@@ -75,8 +75,10 @@ class Graph:
             props["sometimes"] = {"reach": lambda s: self.node(s) in marked}
         if constraint is not None:
             props["constraints"] = {"bounded": lambda s: self.node(s) not in constraint}
+        # states are fingerprinted through an injective encoding of their node number
         return ExplicitSystem("graph", init=[self.state(i) for i in self.init], next=nxt,
-                              check_deadlock=deadlock, **props)
+                              check_deadlock=deadlock,
+                              encode=lambda s: self.node(s).to_bytes(2, "little"), **props)
 
     def is_edge(self, s, label, t) -> bool:
         return (self.node(s), self.node(t), label) in set(self.edges)
@@ -453,3 +455,10 @@ def test_progress_reports_statistics(monkeypatch):
     assert {"distinct", "queue", "depth", "seconds", "states_per_second"} <= set(reports[-1])
     assert [r["distinct"] for r in reports] == sorted(r["distinct"] for r in reports)
     assert bfs(system).distinct_states == 21  # no callback: silent and the same
+
+
+def test_a_plain_python_system_without_an_encoding_is_stored_exactly():
+    system = ExplicitSystem("counter", init=[0], next=lambda n: [("inc", n + 1)] if n < 3 else [])
+    result = check(system)
+    assert (result.fingerprints, result.collision_probability, result.distinct_states) == \
+        ("exact", 0.0, 4)
