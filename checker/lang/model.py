@@ -234,7 +234,9 @@ class Model:
         raise ModelError(f"model {self.name or type(self).__name__} must define variables()")
 
     def init(self, s):
-        raise ModelError(f"model {self.name or type(self).__name__} must define init(s)")
+        """The initial state(s); without an ``init`` every variable starts at its type's
+        default (false, 0 or an Int's lower bound when 0 is outside it, an Enum's first
+        name, a Domain's first element, none, the empty set, the empty sequence)."""
 
     # -- building --------------------------------------------------------------------------
     def compile(self):
