@@ -1336,3 +1336,19 @@ def test_s_pre_cannot_be_written_and_pre_is_no_variable_name():
 def test_symmetric_domains_are_refused_until_an_engine_uses_them():
     with pytest.raises(ModelError, match="symmetric=True is not supported yet"):
         Domain("broker", ids=(1, 2), symmetric=True)
+
+
+def test_choose_over_tuples_of_elements():
+    def setup(m):
+        m.d = Domain("d", ids=(1, 2, 3))
+
+    def pair_up(m, s):
+        a, b = choose(list(itertools.combinations(m.d, 2)), name="pair")
+        require(s.paired.is_empty())
+        s.paired = s.paired | a | b
+    model = make_model(lambda m: {"paired": Set(m.d)}, setup=setup,
+                       actions=[("pair_up", (), pair_up)])
+    system = model().compile()
+    assert system.actions == ["pair_up(pair=(1, 2))", "pair_up(pair=(1, 3))",
+                              "pair_up(pair=(2, 3))"]
+    assert sorted(t for _, t in system.successors((0,))) == [(0b011,), (0b101,), (0b110,)]

@@ -369,6 +369,8 @@ def _each_choice(layout, start, body, where):
 
 
 def _show(v):
+    if isinstance(v, tuple):
+        return tuple(map(_show, v))
     if isinstance(v, Expr) and v.op == "const":
         return v.type.decode(v.value)
     return v

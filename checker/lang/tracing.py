@@ -318,13 +318,16 @@ def when(cond):
 def choose(values, name: str | None = None):
     """A nondeterministic choice inside a body; it becomes a further action parameter.
 
-    ``values`` is a Domain or a sequence of constants; ``name`` labels it in traces.
+    ``values`` is a Domain or a sequence of constants, or of tuples of constants (pairs of
+    elements, small subsets: ``choose(itertools.combinations(m.broker, 2), name="pair")``
+    gives a tuple whose parts are used as usual); ``name`` labels it in traces.
     """
     if isinstance(values, Domain):
         name = name or values.name
         values = list(values)
     else:
-        values = [lift(v) for v in values]
+        values = [tuple(map(lift, v)) if isinstance(v, (tuple, list)) else lift(v)
+                  for v in values]
         if not values:
             raise TracingError("choose() needs at least one value")
         if name is None:
