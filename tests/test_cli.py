@@ -258,3 +258,21 @@ def test_a_bug_in_a_users_model_is_one_line_naming_the_file_and_line(capsys, tmp
         code, out, err = run(capsys, command, f"{model}:Buggy")
         assert code == 2 and "Traceback" not in out + err
         assert f"at {model}:11: NameError: name 'undefined_name' is not defined" in err
+
+
+def test_unavailability_command_json_steps_and_ms(capsys):
+    assert main(["unavailability", "--fault", "crash", "-k", "1", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    row = out["results"][0]["rows"][0]
+    assert out["model"] == "zk-cluster" and out["timings"]["zookeeper.session.timeout.ms"] == 18000
+    assert row["steps"]["best"] == 3 and row["ms"]["best"] == 18010
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["unavailability", "--model", "nope"], 2),
+    (["unavailability", "--timing", "zookeeper.session.timeout.ms=soon"], 2),
+    (["unavailability", "--max-states", "10", "--fault", "crash"], 3)])
+def test_unavailability_command_bad_input_and_limits(capsys, argv, code):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
