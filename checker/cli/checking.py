@@ -31,7 +31,7 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--max-depth", type=click.IntRange(min=0), default=None,
               help="Explore at most this many steps from an initial state.")
 @click.option("--max-states", type=click.IntRange(min=1), default=None,
-              help="Stop after this many distinct states (verdict incomplete).")
+              help="Store at most this many distinct states; a space that needs more stops there (verdict incomplete).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="SECONDS", help="Stop after this long (verdict incomplete).")
 @click.option("--query-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
