@@ -17,6 +17,7 @@ import time
 from array import array
 
 from .result import ActionCoverage, CheckResult
+from .stop import stop_reason
 from .system import TransitionSystem
 from .trace import Step, Trace
 
@@ -314,8 +315,8 @@ def _run(loop, system, engine: str, options: dict) -> CheckResult:
         loop(search)
     except _Found:
         pass
-    except KeyboardInterrupt:
-        search.stop_reason = "interrupted"
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or the time limit's timer
+        search.stop_reason = stop_reason(e)
     return search.result()
 
 

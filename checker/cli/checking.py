@@ -14,8 +14,9 @@ import click
 from ..explicit import check as run_engine
 from ..render import render_trace, result_json, trace_text
 from ..specfile import mismatches
-from .targets import (Target, UserError, builtin_specs, model_options, parse_settings,
-                      resolve)
+from . import guard
+from .targets import (MAX_COUNT, MAX_DEPTH, Target, UserError, builtin_specs, model_options,
+                      parse_settings, resolve, seconds_type)
 
 EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
 ENGINES = ("bfs", "dfs", "bmc")
@@ -28,13 +29,13 @@ ENGINES = ("bfs", "dfs", "bmc")
               help="Check only this property (repeatable); default: all.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="bfs (default: shortest traces), dfs (less memory), bmc (Z3).")
-@click.option("--max-depth", type=click.IntRange(min=0), default=None,
+@click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
               help="Explore at most this many steps from an initial state.")
-@click.option("--max-states", type=click.IntRange(min=1), default=None,
+@click.option("--max-states", type=click.IntRange(1, MAX_COUNT), default=None,
               help="Store at most this many distinct states; a space that needs more stops there (verdict incomplete).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="Stop after this long (verdict incomplete).")
-@click.option("--query-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -73,11 +74,13 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
     if slow:
         raise UserError("--slow applies to the suite only (no TARGET)")
-    resolved = resolve(target)
     settings = parse_settings(params)
-    run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
-              time_limit, exact, progress, query_time_limit)
-    result = run.execute()
+    with guard.deadline(time_limit) as clock:
+        resolved = resolve(target)
+        run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
+                  time_limit, exact, progress, query_time_limit)
+        result = run.execute(clock.left())
+    guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
     if fmt == "json":
         click.echo(json.dumps(run.json(result), indent=2))
@@ -148,7 +151,12 @@ class Run:
             args.append("--exact")
         return shlex.join(args)
 
-    def execute(self):
+    def execute(self, time_left=None):
+        """Run the engine; ``time_left`` (what the command's time limit leaves after loading
+        and building the model) replaces the time limit when given."""
+        guard.phase = f"checking with {self.engine}"
+        if time_left is not None:
+            self.options["time_limit"] = time_left
         if self.engine == "bmc":
             try:
                 from ..symbolic.bmc import bmc

@@ -15,7 +15,7 @@ WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 @click.argument("target")
 @model_options("Graph")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), required=True)
-@click.option("--max-states", type=click.IntRange(min=1), default=10_000, show_default=True,
+@click.option("--max-states", type=click.IntRange(1, 10_000_000), default=10_000, show_default=True,
               help="Refuse spaces larger than this (exit 3).")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")

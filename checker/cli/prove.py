@@ -15,13 +15,14 @@ import click
 
 from ..lang import ModelError
 from ..render import show, to_json, trace_json, trace_text
-from .targets import model_options
+from .targets import MAX_DEPTH, model_options, seconds_type
 
 EXIT = {"proved": 0, "refuted": 1, "not_inductive": 3, "unknown": 3}
 
 
 def _bad_input(message: str):
-    return click.UsageError(message)
+    from .targets import UserError
+    return UserError(message)
 
 
 @click.command("prove")
@@ -29,17 +30,17 @@ def _bad_input(message: str):
 @model_options("Prove")
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Prove this always-property (repeatable); default: every one.")
-@click.option("--induction", "k", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--induction", "k", type=click.IntRange(1, 1000), default=1, show_default=True,
               metavar="K", help="Induction depth: 1 checks an inductive invariant, K > 1 is "
                                 "k-induction.")
 @click.option("--strengthen", multiple=True, metavar="NAME",
               help="Conjoin this always-property to the invariant as a lemma (repeatable).")
-@click.option("--base-depth", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--base-depth", type=click.IntRange(0, MAX_DEPTH), default=0, show_default=True,
               metavar="N", help="Also search N steps from the initial states for a real "
                                 "counterexample (refuted rather than not inductive).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="Stop after this long in all (outcome unknown).")
-@click.option("--query-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="Give up on any one solver query after this long.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
@@ -56,31 +57,32 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
     """
     from ..symbolic.induction import prove
 
-    from ..specfile import SpecError
-    from .targets import UserError, parse_settings, resolve
+    from .targets import parse_settings, resolve
 
-    try:
-        settings = parse_settings(params)
+    from . import guard
+    settings = parse_settings(params)
+    with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
         model = resolved.build(settings, tuple(before))
         system = resolved.compile(model)
-    except (UserError, SpecError, ModelError) as e:
-        raise _bad_input(str(e)) from None
-    always = [p.name for p in system.properties if p.kind == "always"]
-    for name in (*properties, *strengthen):
-        if name not in always:
-            hint = get_close_matches(name, always, n=1)
-            did = f"; did you mean {hint[0]!r}?" if hint else ""
-            kinds = {p.name: p.kind for p in system.properties}
-            what = (f"{name!r} is a {kinds[name]}-property; only always-properties can be "
-                    "proved or used as lemmas") if name in kinds else \
-                f"unknown property {name!r} for model {system.name}{did}"
-            raise _bad_input(f"{what} (always-properties: {', '.join(always) or 'none'})")
-    if not always:
-        raise _bad_input(f"model {system.name} has no always-properties to prove")
-    results = prove(system, properties=list(properties) or None, k=k,
-                    strengthen=list(strengthen), base_depth=base_depth,
-                    time_limit=time_limit, query_time_limit=query_time_limit)
+        time_left = clock.left()
+        always = [p.name for p in system.properties if p.kind == "always"]
+        for name in (*properties, *strengthen):
+            if name not in always:
+                hint = get_close_matches(name, always, n=1)
+                did = f"; did you mean {hint[0]!r}?" if hint else ""
+                kinds = {p.name: p.kind for p in system.properties}
+                what = (f"{name!r} is a {kinds[name]}-property; only always-properties can be "
+                        "proved or used as lemmas") if name in kinds else \
+                    f"unknown property {name!r} for model {system.name}{did}"
+                raise _bad_input(f"{what} (always-properties: {', '.join(always) or 'none'})")
+        if not always:
+            raise _bad_input(f"model {system.name} has no always-properties to prove")
+        guard.phase = "proving"
+        results = prove(system, properties=list(properties) or None, k=k,
+                        strengthen=list(strengthen), base_depth=base_depth,
+                        time_limit=time_left, query_time_limit=query_time_limit)
+    guard.phase = "writing the results"
     argv = _command(target, settings, before, properties, k, strengthen, base_depth)
     overall = _overall(results)
     if fmt == "json":
@@ -92,7 +94,14 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
             "results": [_result_json(r) for r in results], "command": argv}, indent=2))
     else:
         click.echo(_text(model, system, results, argv), nl=False)
+    asked = list(properties) or always
+    if len(results) < len(asked):
+        click.echo(f"Not tried (the run was stopped): {', '.join(asked[len(results):])}")
     ctx.exit(EXIT[overall])
+
+
+def _value(v) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _overall(results) -> str:
@@ -152,7 +161,7 @@ def _changed(before: dict, after: dict) -> dict:
 
 
 def _text(model, system, results, argv) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in model.param_values().items())
+    params = ", ".join(f"{k}={_value(v)}" for k, v in model.param_values().items())
     fixes = f"; before {', '.join(sorted(model.before))}" if model.before else ""
     lines = [f"Model {system.name} ({params}{fixes})"]
     for r in results:

@@ -134,7 +134,7 @@ def table_command(max_n, fmt):
 
 
 @quorum_command.command("check")
-@click.option("--voters", type=click.IntRange(min=1), default=None,
+@click.option("--voters", type=click.IntRange(1, 1000), default=None,
               help="Voters 1..N.")
 @click.option("--ids", default=None, metavar="1,2,3", help="The voter ids.")
 @click.option("--rule", type=_Rule(), default="majority", show_default=True,
@@ -146,7 +146,7 @@ def table_command(max_n, fmt):
               help="A voter's weight (zoo.cfg's weight.ID=W; default 1), repeatable.")
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help="Read group.N / weight.N / server.N lines from a key=value file.")
-@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Show at most this many smallest failure sets.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
