@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
-import tempfile
 from difflib import get_close_matches
 
 import click
@@ -15,6 +13,7 @@ from ..explicit import check as run_engine
 from ..render import render_trace, result_json, trace_text
 from ..specfile import mismatches
 from . import guard
+from .output import check_output, write_whole
 from .targets import (MAX_COUNT, MAX_DEPTH, Target, UserError, builtin_specs, model_options,
                       parse_settings, resolve, seconds_type)
 
@@ -39,8 +38,10 @@ ENGINES = ("bfs", "dfs", "bmc")
               metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the counterexample to this file.")
+@click.option("--trace-out", default=None, metavar="PATH",
+              help="Write the counterexample to this file (a new file; --force replaces one).")
+@click.option("--force", is_flag=True,
+              help="Let --trace-out replace an existing file (never an input of the run).")
 @click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
               help="Format of --trace-out (default: from its suffix, else text).")
 @click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
@@ -51,8 +52,8 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
-                  time_limit, query_time_limit, exact, fmt, trace_out, trace_format, show_examples, coverage,
-                  progress, slow, list_only):
+                  time_limit, query_time_limit, exact, fmt, trace_out, force, trace_format,
+                  show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
     With no TARGET, run every built-in check and compare each outcome with its record.
@@ -68,7 +69,8 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         given = [n for n, v in (("-p", params), ("--before", before),
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
-                                ("--trace-out", trace_out), ("--exact", exact)) if v]
+                                ("--trace-out", trace_out is not None),
+                                ("--exact", exact)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
@@ -77,6 +79,8 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
     settings = parse_settings(params)
     with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
+        if trace_out is not None:
+            check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit)
         result = run.execute(clock.left())
@@ -86,7 +90,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         click.echo(json.dumps(run.json(result), indent=2))
     else:
         click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False)
-    if trace_out:
+    if trace_out is not None:
         run.write_trace(result, trace_out, trace_format)
     ctx.exit(EXIT[result.verdict])
 
@@ -217,19 +221,7 @@ class Run:
         types = {v.name: v.type for v in self.system.layout.variables} \
             if hasattr(self.system, "layout") else None
         text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv)
-        _write_whole(path, text)
-
-
-def _write_whole(path: str, text: str):
-    """Write a file whole or not at all (a temporary file, then an atomic rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".kafkacheck-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"cannot write {path}: {e.strerror}") from None
+        write_whole(path, text)
 
 
 def _stats_line(result) -> str:

@@ -64,6 +64,16 @@ class Target:
         with self._user_code():
             return model.compile()
 
+    def inputs(self) -> list[str]:
+        """The files this target is read from: a run must never write over them."""
+        import inspect
+        out = [self.user_file, str(self.spec.path) if self.spec else None]
+        try:
+            out.append(inspect.getsourcefile(self.model_class))
+        except (TypeError, OSError):
+            pass
+        return [p for p in out if p]
+
     @contextmanager
     def _user_code(self):
         """Report an exception raised by the user's own model code as bad input, naming the
