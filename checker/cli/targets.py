@@ -94,7 +94,7 @@ def resolve(target: str) -> Target:
     models = catalog()
     if target.endswith(".toml") or Path(target).suffix == ".toml":
         spec = load_spec(target)
-        return Target(spec.name, _model_named(spec.model, models), spec)
+        return Target(target, _model_named(spec.model, models), spec)  # reproduce: the path
     if ":" in target and target.split(":", 1)[0].endswith(".py"):
         return Target(target, load_user_model(target), user_file=target.split(":", 1)[0])
     if target in models:
