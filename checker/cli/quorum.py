@@ -29,6 +29,12 @@ def _ids(text: str, what: str) -> list[int]:
                                f"{text!r}") from None
     if not ids:
         raise click.UsageError(f"{what} needs at least one voter id")
+    big = [i for i in ids if not 0 <= i < 2 ** 63]
+    if big:
+        raise click.UsageError(f"{what}: voter id {big[0]} is outside 0..2^63-1 (ZooKeeper's "
+                               "myid is a long)")
+    if len(ids) > 1000:
+        raise click.UsageError(f"{what}: {len(ids)} voters; at most 1000")
     return ids
 
 
@@ -51,6 +57,8 @@ def _system(voters, ids, rule, groups, weights, config) -> Q.QuorumSystem:
                                        f"got {pair!r}")
             try:
                 ws[int(key)] = int(value)
+                if not 0 <= int(key) < 2 ** 63:
+                    raise ValueError
             except ValueError:
                 raise click.UsageError(f"--weight expects integers, got {pair!r}") from None
         if groups:

@@ -51,8 +51,28 @@ class Target:
         """The model instance, with the check file's parameters under the user's."""
         from . import guard
         guard.phase = "building the model"
-        merged = dict(self.spec.settings()) if self.spec else {}
-        merged.update(settings)
+        # one name per parameter, so that the user's -p overrides the check file's value
+        # whichever of its two names (Kafka key or attribute) each one used
+        try:
+            params = self.model_class.params()
+        except ModelError:
+            raise
+        except BaseException as e:
+            if isinstance(e, KeyboardInterrupt) or self.user_file is None:
+                raise
+            raise UserError(f"model {self.name} failed while being built"
+                            f"{_where(e, self.user_file)}: {_what(e)}") from None
+        canon = {p.name: p.key for p in params.values()}
+        merged = {canon.get(k, k): v for k, v in
+                  (self.spec.settings() if self.spec else {}).items()}
+        mine, typed = {}, {}
+        for k, v in settings.items():
+            c = canon.get(k, k)
+            if c in mine:
+                raise UserError(f"parameter {c} given twice (as {typed[c]!r} and {k!r}); "
+                                "give it once")
+            mine[c], typed[c] = v, k
+        merged.update(mine)
         fixes = tuple(dict.fromkeys([*(self.spec.before if self.spec else ()), *before]))
         with self._user_code():
             return self.model_class.from_settings(merged, before=fixes)
