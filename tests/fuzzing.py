@@ -110,11 +110,16 @@ SLOTS = {
 }
 
 
-def model_file(rng: random.Random) -> str:
+#: faults that change the interpreter the run shares with its caller: for separate processes only
+HOST_FAULTS = {"import os; os.environ['X'] = '1'", "__import__('sys').setrecursionlimit(50)"}
+
+
+def model_file(rng: random.Random, in_process: bool = False) -> str:
     """A small user model with a few of its slots replaced by a fault."""
     pick = {k: v[0] for k, v in SLOTS.items()}
     for k in rng.sample(sorted(SLOTS), rng.randint(0, 2)):
-        pick[k] = rng.choice(SLOTS[k])
+        choices = [c for c in SLOTS[k] if not (in_process and c in HOST_FAULTS)]
+        pick[k] = rng.choice(choices)
     return MODEL.format(**pick)
 
 
@@ -193,11 +198,11 @@ def _value(rng, flag):
     return rng.choice(NUMBERS)
 
 
-def make_input(rng: random.Random) -> Input:
-    """One hostile command line and the files it refers to."""
-    files = {"m.py": model_file(rng).encode(), "bad.toml": check_file(rng),
-             "ok.toml": check_file(random.Random(0)) if False else
-             b'name = "ok"\nmodel = "failover"\n[expect]\nverdict = "holds"\n',
+def make_input(rng: random.Random, *, time_limit: float = 3.0, in_process: bool = False) -> Input:
+    """One hostile command line and the files it refers to; check and prove runs get
+    ``--time-limit`` (``time_limit`` seconds) unless the input names its own."""
+    files = {"m.py": model_file(rng, in_process).encode(), "bad.toml": check_file(rng),
+             "ok.toml": b'name = "ok"\nmodel = "failover"\n[expect]\nverdict = "holds"\n',
              "existing.txt": b"keep me\n",
              "zoo.cfg": b"server.1=a:1:2\nserver.2=b:1:2\ngroup.1=1:2\nweight.1=0\n"
                         b"weight.2=0\n",
@@ -239,8 +244,8 @@ def make_input(rng: random.Random) -> Input:
             writes.add(argv[i + 1]) if argv[i + 1] not in files else None
     limit = None
     if cmd in ("check", "prove") and "--time-limit" not in argv:
-        limit = 3.0
-        argv += ["--time-limit", "3"]
+        limit = time_limit
+        argv += ["--time-limit", str(time_limit)]
     elif "--time-limit" in argv:
         try:
             v = float(argv[argv.index("--time-limit") + 1])

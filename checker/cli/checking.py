@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 from difflib import get_close_matches
 
 import click
 
 from ..explicit import check as run_engine
-from ..render import render_trace, result_json, trace_text
+from ..render import header, render_trace, result_json, trace_text
 from ..specfile import mismatches
 from . import guard
 from .output import check_output, write_whole
 from .targets import (MAX_COUNT, MAX_DEPTH, Target, UserError, builtin_specs, model_options,
-                      parse_settings, resolve, seconds_type)
+                      parse_settings, reproduce, resolve, seconds_type)
 
 EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
 ENGINES = ("bfs", "dfs", "bmc")
@@ -135,25 +134,16 @@ class Run:
             raise UserError(f"model {self.system.name} has no properties to check")
 
     def _command(self, max_states, time_limit, exact) -> str:
-        args = ["kafkacheck", "check", self.target.name]
-        for k, v in self.settings.items():
-            args += ["-p", f"{k}={v}"]
-        for fix in self.before:
-            args += ["--before", fix]
-        if self.properties and not (self.target.spec and
-                                    self.properties == self.target.spec.properties):
-            for p in self.properties:
-                args += ["--property", p]
+        spec = self.target.spec
+        opts = []
+        if self.properties and not (spec and self.properties == spec.properties):
+            opts += [("--property", p) for p in self.properties]
         if self.engine != "bfs":
-            args += ["--engine", self.engine]
-        for flag, value in (("--max-depth", self.max_depth), ("--max-states", max_states),
-                            ("--time-limit", time_limit)):
-            if value is not None and not (flag == "--max-depth" and self.target.spec and
-                                          value == self.target.spec.max_depth):
-                args += [flag, str(value)]
-        if exact:
-            args.append("--exact")
-        return shlex.join(args)
+            opts.append(("--engine", self.engine))
+        if not (spec and self.max_depth == spec.max_depth):
+            opts.append(("--max-depth", self.max_depth))
+        opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact)]
+        return reproduce("check", self.target.name, self.settings, self.before, opts)
 
     def execute(self, time_left=None):
         """Run the engine; ``time_left`` (what the command's time limit leaves after loading
@@ -185,10 +175,7 @@ class Run:
 
     def text(self, result, *, show_examples=False, coverage=False) -> str:
         lines = []
-        params = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                           for k, v in self.model.param_values().items())
-        fixes = f"; before {', '.join(sorted(self.model.before))}" if self.model.before else ""
-        lines.append(f"Model {self.system.name} ({params}{fixes})")
+        lines.append(header(self.system.name, self.model.param_values(), self.model.before))
         if result.violation is not None and result.violation.steps:
             lines.append("")
             lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))

@@ -8,14 +8,13 @@ limit, Z3 unknown, a false lemma); 2 bad input.
 from __future__ import annotations
 
 import json
-import shlex
 from difflib import get_close_matches
 
 import click
 
 from ..lang import ModelError
-from ..render import show, to_json, trace_json, trace_text
-from .targets import MAX_DEPTH, model_options, seconds_type
+from ..render import changes, header, show, to_json, trace_json, trace_text
+from .targets import MAX_DEPTH, model_options, reproduce, seconds_type
 
 EXIT = {"proved": 0, "refuted": 1, "not_inductive": 3, "unknown": 3}
 
@@ -100,10 +99,6 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
     ctx.exit(EXIT[overall])
 
 
-def _value(v) -> str:
-    return str(v).lower() if isinstance(v, bool) else str(v)
-
-
 def _overall(results) -> str:
     outcomes = {r.outcome for r in results}
     for o in ("refuted", "unknown", "not_inductive"):
@@ -113,20 +108,11 @@ def _overall(results) -> str:
 
 
 def _command(target, settings, before, properties, k, strengthen, base_depth) -> str:
-    args = ["kafkacheck", "prove", target]
-    for key, v in settings.items():
-        args += ["-p", f"{key}={v}"]
-    for fix in before:
-        args += ["--before", fix]
-    for p in properties:
-        args += ["--property", p]
-    if k != 1:
-        args += ["--induction", str(k)]
-    for s in strengthen:
-        args += ["--strengthen", s]
-    if base_depth:
-        args += ["--base-depth", str(base_depth)]
-    return shlex.join(args)
+    return reproduce("prove", target, settings, before,
+                     [*(("--property", p) for p in properties),
+                      ("--induction", k if k != 1 else None),
+                      *(("--strengthen", s) for s in strengthen),
+                      ("--base-depth", base_depth or None)])
 
 
 def _result_json(r) -> dict:
@@ -135,7 +121,7 @@ def _result_json(r) -> dict:
         cti = {"before": to_json(r.cti.before), "action": r.cti.action,
                "after": to_json(r.cti.after), "violated": r.cti.violated,
                "changed": {k: [to_json(a), to_json(b)]
-                           for k, (a, b) in _changed(r.cti.before, r.cti.after).items()},
+                           for k, (a, b) in changes(r.cti.before, r.cti.after).items()},
                "path": [{"action": s.action, "state": to_json(s.state)} for s in r.cti.path]}
     return {"property": r.property, "outcome": r.outcome, "method": r.method, "k": r.k,
             "lemmas": r.lemmas, "seconds": round(r.seconds, 3), "reason": r.reason or None,
@@ -143,27 +129,8 @@ def _result_json(r) -> dict:
             "cti": cti}
 
 
-def _flat(state: dict, prefix: str = "", out: dict | None = None) -> dict:
-    """Maps split into one entry per key (``phase[2]``), so a diff shows only what changed."""
-    out = {} if out is None else out
-    for k, v in state.items():
-        name = f"{prefix}[{k}]" if prefix else str(k)
-        if isinstance(v, dict):
-            _flat(v, name, out)
-        else:
-            out[name] = v
-    return out
-
-
-def _changed(before: dict, after: dict) -> dict:
-    a, b = _flat(before), _flat(after)
-    return {k: (a.get(k), v) for k, v in b.items() if a.get(k) != v}
-
-
 def _text(model, system, results, argv) -> str:
-    params = ", ".join(f"{k}={_value(v)}" for k, v in model.param_values().items())
-    fixes = f"; before {', '.join(sorted(model.before))}" if model.before else ""
-    lines = [f"Model {system.name} ({params}{fixes})"]
+    lines = [header(system.name, model.param_values(), model.before)]
     for r in results:
         how = f"{r.method} (k={r.k})" + (f" with lemmas {', '.join(r.lemmas)}" if r.lemmas
                                           else "")
@@ -184,7 +151,7 @@ def _text(model, system, results, argv) -> str:
             lines.append(f"    action: {r.cti.action}")
             lines.append(f"    after ({r.cti.violated} fails), what changed:")
             lines.extend(f"      {k}: {show(a)} -> {show(b)}"
-                         for k, (a, b) in _changed(r.cti.before, r.cti.after).items())
+                         for k, (a, b) in changes(r.cti.before, r.cti.after).items())
             lines.append("    Exclude the before-state with a lemma (--strengthen NAME), raise "
                          "--induction K, or look for a real counterexample with "
                          "--base-depth N or kafkacheck check --engine bmc.")

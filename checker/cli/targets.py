@@ -263,3 +263,21 @@ MAX_SECONDS = 31_536_000
 #: bounds on counts a user types: far beyond what any run reaches, small enough for the platform
 MAX_DEPTH = 1_000_000
 MAX_COUNT = 2 ** 62
+
+
+def reproduce(verb: str, target: str, settings: dict, before=(), options=()) -> str:
+    """The one command line that reproduces a run, for every command's "Reproduce:" line and
+    JSON ``command``: ``options`` are ``(flag, value)`` pairs, a value of True a bare flag,
+    None or False left out."""
+    import shlex
+    args = ["kafkacheck", verb, target]
+    for k, v in settings.items():
+        args += ["-p", f"{k}={v}"]
+    for fix in before:
+        args += ["--before", fix]
+    for flag, value in options:
+        if value is True:
+            args.append(flag)
+        elif value is not None and value is not False:
+            args += [flag, str(value)]
+    return shlex.join(args)
