@@ -37,12 +37,9 @@ class _Search:
         self.system = system
         self.engine = engine
         kinds = {p.name: p.kind for p in system.properties}
-        chosen = list(properties) if properties is not None else \
-            [p.name for p in system.properties if p.kind != "constraint"]
-        unknown = [n for n in chosen if n not in kinds]
-        if unknown:
-            raise ValueError(f"unknown property {unknown[0]!r} for {system.name} "
-                             f"(properties: {', '.join(kinds)})")
+        chosen = TransitionSystem.select(
+            system, properties, kinds=tuple(dict.fromkeys(
+                p.kind for p in system.properties if p.kind != "constraint")))
         self.checked = chosen
         self.always = [n for n in chosen if kinds[n] == "always"]
         self.pending = [n for n in chosen if kinds[n] == "sometimes"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from difflib import get_close_matches
 
 import click
 
@@ -123,14 +122,8 @@ class Run:
         self.argv = self._command(max_states, time_limit, exact)
 
     def _check_properties(self):
-        known = [p.name for p in self.system.properties if p.kind != "constraint"]
-        for name in self.properties or ():
-            if name not in known:
-                hint = get_close_matches(name, known, n=1)
-                did = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise UserError(f"unknown property {name!r} for model {self.system.name}{did}"
-                                f" (properties: {', '.join(known)})")
-        if self.properties is None and not known:
+        self.system.select(self.properties)  # raises PropertyError, one line
+        if self.properties is None and not self.system.select():
             raise UserError(f"model {self.system.name} has no properties to check")
 
     def _command(self, max_states, time_limit, exact) -> str:

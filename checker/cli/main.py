@@ -16,6 +16,7 @@ from . import guard
 
 from ..lang import ModelError
 from ..specfile import SpecError
+from ..system import PropertyError
 from .bench import bench_command
 from .checking import check_command
 from .graphing import graph_command
@@ -147,7 +148,7 @@ def _main(argv) -> int:
         return _stopped(guard.Stopped("interrupted", guard.phase))
     except guard.Stopped as e:
         return _stopped(e)
-    except (UserError, ModelError, SpecError) as e:
+    except (UserError, ModelError, SpecError, PropertyError) as e:
         click.echo(f"error: {_one_line(str(e))}", err=True)
         return 2
     except BrokenPipeError:

@@ -8,7 +8,6 @@ limit, Z3 unknown, a false lemma); 2 bad input.
 from __future__ import annotations
 
 import json
-from difflib import get_close_matches
 
 import click
 
@@ -65,16 +64,9 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
         model = resolved.build(settings, tuple(before))
         system = resolved.compile(model)
         time_left = clock.left()
-        always = [p.name for p in system.properties if p.kind == "always"]
-        for name in (*properties, *strengthen):
-            if name not in always:
-                hint = get_close_matches(name, always, n=1)
-                did = f"; did you mean {hint[0]!r}?" if hint else ""
-                kinds = {p.name: p.kind for p in system.properties}
-                what = (f"{name!r} is a {kinds[name]}-property; only always-properties can be "
-                        "proved or used as lemmas") if name in kinds else \
-                    f"unknown property {name!r} for model {system.name}{did}"
-                raise _bad_input(f"{what} (always-properties: {', '.join(always) or 'none'})")
+        always = system.select(kinds=("always",))
+        system.select([*properties, *strengthen], kinds=("always",),
+                      purpose="proved or used as lemmas")
         if not always:
             raise _bad_input(f"model {system.name} has no always-properties to prove")
         guard.phase = "proving"

@@ -29,6 +29,7 @@ import time
 import z3
 
 from ..result import CheckResult
+from ..system import TransitionSystem
 from ..stop import stop_reason as _stop_reason
 from ..trace import Step, Trace
 from .z3gen import Encoding
@@ -232,9 +233,7 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
     kinds = {p.name: p.kind for p in system.properties}
     chosen = list(properties) if properties is not None else \
         [p.name for p in system.properties if p.kind != "constraint"]
-    unknown = [n for n in chosen if n not in kinds or kinds[n] == "constraint"]
-    if unknown:
-        raise KeyError(unknown[0])
+    TransitionSystem.select(system, chosen, kinds=("always", "sometimes"))
     always = [n for n in chosen if kinds[n] == "always"]
     pending = [n for n in chosen if kinds[n] == "sometimes"]
     enc = Encoding(built)

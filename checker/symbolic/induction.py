@@ -32,6 +32,7 @@ import z3
 
 from ..lang.evaluate import evaluate
 from ..stop import stop_reason as _stop_reason
+from ..system import TransitionSystem
 from ..trace import Step, Trace
 from .bmc import Clock, ReplayError, _Stop, compiled_built, new_solver, replay
 from .z3gen import Encoding
@@ -161,9 +162,8 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
     """
     built = compiled_built(system)
     kinds = {p.name: p.kind for p in system.properties}
-    for n in (name, *strengthen):
-        if kinds.get(n) != "always":
-            raise KeyError(n)
+    TransitionSystem.select(system, [name, *strengthen], kinds=("always",),
+                            purpose="proved or used as lemmas")
     if k < 1:
         raise ValueError(f"the induction depth k must be at least 1, not {k}")
     lemmas = [n for n in dict.fromkeys(strengthen) if n != name]
