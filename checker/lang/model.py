@@ -393,7 +393,7 @@ def _each_choice(layout, start, body, where):
 
 
 def _show(v):
-    if isinstance(v, tuple):
+    if type(v) is tuple:            # a choice of several constants (a subclass shows itself)
         return tuple(map(_show, v))
     if isinstance(v, Expr) and v.op == "const":
         return v.type.decode(v.value)
