@@ -177,7 +177,8 @@ class _Search:
             states_per_depth=self.per_depth, stop_reason=self.stop_reason,
             bound={"max_depth": self.max_depth} if self.cut else {},
             fingerprints="exact" if self.exact else "64-bit",
-            collision_probability=0.0 if self.exact else collision_bound(n))
+            collision_probability=0.0 if self.exact else collision_bound(n),
+            vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked))
 
 
 def bfs(system: TransitionSystem, **options) -> CheckResult:

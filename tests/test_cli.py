@@ -258,3 +258,25 @@ def test_a_bug_in_a_users_model_is_one_line_naming_the_file_and_line(capsys, tmp
         code, out, err = run(capsys, command, f"{model}:Buggy")
         assert code == 2 and "Traceback" not in out + err
         assert f"at {model}:11: NameError: name 'undefined_name' is not defined" in err
+
+
+def test_a_constant_property_is_reported_vacuous_in_text_and_json(capsys):
+    args = ("check", "zk-cluster", "-p", "max_writes=0", "-p", "max_crashes=0",
+            "-p", "max_shutdowns=0", "--property", "acked_write_not_lost",
+            "--property", "leader_in_isr")
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "acked_write_not_lost                     vacuous" in out
+    assert "leader_in_isr                            holds" in out
+    assert "1 vacuous" in out.splitlines()[-1] and "every checked" not in out
+    code, out, _ = run(capsys, *args, "--format", "json")
+    doc = json.loads(out)
+    assert doc["vacuous"] == ["acked_write_not_lost"]
+    assert doc["property_status"] == {"acked_write_not_lost": "vacuous",
+                                      "leader_in_isr": "holds"}
+    code, out, _ = run(capsys, "check", "zk-cluster", "-p", "max_writes=1", "-p",
+                       "max_crashes=0", "-p", "max_shutdowns=0", "--property",
+                       "acked_write_not_lost", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["vacuous"] == [] and \
+        doc["property_status"] == {"acked_write_not_lost": "holds"}

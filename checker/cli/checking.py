@@ -235,27 +235,30 @@ def _stats_line(result) -> str:
             f"{result.seconds:.2f} s ({rate}; {fp})")
 
 
+_STATUS_TEXT = {
+    "holds": "holds",
+    "violated": "VIOLATED",
+    "not_violated_so_far": "not violated so far",
+    "trivially_reached": "trivially reached (initial state)",
+    "unreachable": "NO EXAMPLE (unreachable)",
+    "not_reached_before_stop": "not reached before the stop",
+}
+
+
 def _property_lines(result) -> list[str]:
-    v = result.violation
     out = []
-    for name in result.properties:
-        if v is not None and v.property == name:
-            status = "VIOLATED" if v.kind != "sometimes" else "NO EXAMPLE (unreachable)"
-        elif name in result.examples:
+    for name, status in result.status().items():
+        if status == "vacuous":
+            text = "vacuous (constant true in this configuration: checks nothing)" \
+                if result.kinds.get(name) != "sometimes" else \
+                "trivially reached (constant true in this configuration)"
+        elif status == "reached":
             n = result.examples[name].length
-            status = f"example in {n} step{'s' if n != 1 else ''}"
-        elif result.verdict == "holds":
-            status = "holds"
+            text = f"example in {n} step{'s' if n != 1 else ''}"
         else:
-            status = "not violated so far" if name not in _sometimes(result) else \
-                "no example so far"
-        out.append(f"  {name:<40} {status}")
+            text = _STATUS_TEXT[status]
+        out.append(f"  {name:<40} {text}")
     return out
-
-
-def _sometimes(result):
-    return set(result.examples) | {p for p in result.properties if p not in result.examples
-                                   and result.violation and result.violation.kind == "sometimes"}
 
 
 def _verdict_line(result) -> str:
@@ -275,9 +278,20 @@ def _verdict_line(result) -> str:
             f"after {result.distinct_states:,} states"
         return (f"Verdict: incomplete: stopped at {why.get(result.stop_reason, result.stop_reason)}"
                 f" {where}; no violation found so far.")
+    vacuous = [n for n in result.vacuous if result.kinds.get(n) != "sometimes"]
+    note = ""
+    if vacuous:
+        real = [n for n in result.properties if n not in vacuous and
+                result.kinds.get(n) != "sometimes"]
+        note = (f" ({len(real)} of {len(real) + len(vacuous)} invariants checked; "
+                f"{len(vacuous)} vacuous, constant true in this configuration: "
+                f"{', '.join(vacuous)})")
     if not result.complete:
         return (f"Verdict: holds up to depth {result.bound.get('max_depth')} (the search was "
-                "cut at the depth bound; deeper states were not explored).")
+                f"cut at the depth bound; deeper states were not explored){note}.")
+    if vacuous:
+        return (f"Verdict: holds: the non-vacuous properties hold in all "
+                f"{result.distinct_states:,} reachable states{note}.")
     return (f"Verdict: holds: every checked property holds in all "
             f"{result.distinct_states:,} reachable states.")
 
