@@ -116,9 +116,10 @@ class ZkClusterSpec(ZkCluster):
         ISR member that holds it survives — but the ISR may shrink to the leader alone, so
         it holds within ``max_crashes=1`` only with ``max_writes=1``: with two writes both
         followers fall behind, leave the ISR, and the leader's power loss loses the
-        acknowledged record (13 steps, KIP-966's "last replica standing"). Also refuted by ``unclean.leader.election.enable=true`` (a replica
-        outside the ISR leads) and by ``min.insync.replicas=1`` (the sole ISR member loses
-        unflushed data in a crash and is re-elected). Vacuous when ``max_writes=0``."""
+        acknowledged record (13 steps, KIP-966's "last replica standing"). Also refuted by
+        ``unclean.leader.election.enable=true`` (a replica outside the ISR leads) and by
+        ``min.insync.replicas=1`` (the sole ISR member loses unflushed data in a crash and is
+        re-elected). Vacuous when ``max_writes=0``."""
         if not m.logs:
             return True
 

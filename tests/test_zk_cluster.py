@@ -58,6 +58,24 @@ def test_durable_with_producer():
     r.assert_example("write_acknowledged", length=4)
 
 
+def test_a_second_write_loses_an_acked_write_with_min_isr_2():
+    """zk-cluster-durable holds only at max_writes=1: with two writes the followers fall
+    behind and leave the ISR, and the leader, alone in it, loses the acked record in a
+    power loss and is re-elected (KIP-966's last replica standing)."""
+    r = check({"max_writes": 2, "max_shutdowns": 0}, properties=["acked_write_not_lost"])
+    r.assert_violation("acked_write_not_lost", length=13)
+    path = r.violation.action_path()
+    assert path[:7] == [
+        "producer_append(partition=0, leader=1)",
+        "leader_shrink_isr(partition=0, replica=2, leader=1)",
+        "follower_fetch(partition=0, replica=3, leader=1)",
+        "leader_complete_produce(partition=0, leader=1)",
+        "producer_append(partition=0, leader=1)",
+        "leader_shrink_isr(partition=0, replica=3, leader=1)",
+        "broker_crash(broker=1, kept=0)"]
+    assert r.distinct_states == 17468
+
+
 def test_before_kafka_6082_zombie_controller_writes():
     """The zombie controller 3 (its session lost) rewrites the partition znode after the new
     controller 1 sent its LeaderAndIsr; the brokers, fenced against 3's requests, never
@@ -212,7 +230,8 @@ def test_unavailability_bad_input():
         measure("crash", leader=7)
 
 
-ZK_SPECS = ["zk-cluster", "zk-cluster-durable", "zk-cluster-before-kafka-6082",
+ZK_SPECS = ["zk-cluster", "zk-cluster-durable", "zk-cluster-durable-two-writes",
+            "zk-cluster-before-kafka-6082",
             "zk-cluster-before-kafka-14140",
             "zk-cluster-kafka-6082-fixed", "zk-cluster-before-kip-380", "zk-cluster-unclean",
             "zk-cluster-min-isr-1", "peter-test02", "controlled-shutdown-c17",
