@@ -280,3 +280,17 @@ def test_a_constant_property_is_reported_vacuous_in_text_and_json(capsys):
     doc = json.loads(out)
     assert code == 0 and doc["vacuous"] == [] and \
         doc["property_status"] == {"acked_write_not_lost": "holds"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "itf"])
+def test_trace_format_without_trace_out_prints_that_format(capsys, tmp_path, fmt):
+    model = tmp_path / "toy.py"
+    model.write_text(TOY)
+    code, out, err = run(capsys, "check", f"{model}:TwoLeaders", "--trace-format", fmt)
+    assert code == 1
+    doc = json.loads(out)
+    assert (len(doc["states"]) if fmt == "itf" else doc["length"]) == (3 if fmt == "itf" else 2)
+    assert "Verdict: violated" in err
+    code, out, err = run(capsys, "check", f"{model}:TwoLeaders", "--trace-format", fmt,
+                         "--format", "json")
+    assert code == 2 and out == "" and "--trace-out" in err

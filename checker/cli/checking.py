@@ -41,7 +41,9 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the counterexample to this file.")
 @click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
-              help="Format of --trace-out (default: from its suffix, else text).")
+              help="Format of --trace-out (default: from its suffix, else text); json or "
+                   "itf without --trace-out prints the trace so on stdout, the report on "
+                   "stderr.")
 @click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
 @click.option("--coverage", is_flag=True, help="Print how often each action fired.")
 @click.option("--progress/--no-progress", default=None,
@@ -73,6 +75,12 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
     if slow:
         raise UserError("--slow applies to the suite only (no TARGET)")
+    # --trace-format json/itf without --trace-out: the trace in that format is the standard
+    # output (the report goes to stderr), never text in its place.
+    trace_to_stdout = trace_format in ("json", "itf") and not trace_out
+    if trace_to_stdout and fmt == "json":
+        raise UserError(f"--trace-format {trace_format} without --trace-out would print the "
+                        "trace on stdout after the --format json report; give --trace-out PATH")
     resolved = resolve(target)
     settings = parse_settings(params)
     run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
@@ -82,8 +90,9 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
     if fmt == "json":
         click.echo(json.dumps(run.json(result), indent=2))
     else:
-        click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False)
-    if trace_out:
+        click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False,
+                   err=trace_to_stdout)
+    if trace_out or trace_to_stdout:
         run.write_trace(result, trace_out, trace_format)
     ctx.exit(EXIT[result.verdict])
 
@@ -202,14 +211,19 @@ class Run:
     def write_trace(self, result, path, fmt):
         trace = result.violation
         if trace is None or not trace.steps:
-            click.echo(f"note: no counterexample, so {path} was not written", err=True)
+            where = path or "no trace was printed"
+            click.echo(f"note: no counterexample, so {where}" +
+                       (" was not written" if path else ""), err=True)
             return
         fmt = fmt or ("itf" if path.endswith(".itf.json") else
                       "json" if path.endswith(".json") else "text")
         types = {v.name: v.type for v in self.system.layout.variables} \
             if hasattr(self.system, "layout") else None
         text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv)
-        _write_whole(path, text)
+        if path is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            _write_whole(path, text)
 
 
 def _write_whole(path: str, text: str):
