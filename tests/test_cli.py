@@ -294,3 +294,17 @@ def test_trace_format_without_trace_out_prints_that_format(capsys, tmp_path, fmt
     code, out, err = run(capsys, "check", f"{model}:TwoLeaders", "--trace-format", fmt,
                          "--format", "json")
     assert code == 2 and out == "" and "--trace-out" in err
+
+
+def test_suite_table_has_a_header_row_aligned_with_its_rows():
+    from types import SimpleNamespace
+    from kafkacheck.checker.cli.checking import _suite_header, _suite_row
+    result = SimpleNamespace(violation=None, verdict="holds", distinct_states=94539, depth=27,
+                             seconds=1.5)
+    row = _suite_row(SimpleNamespace(name="default", model="zk-cluster"), result, [])
+    head = _suite_header()
+    assert head.split()[:7] == ["check", "model", "verdict", "states", "depth", "time",
+                                "outcome"]
+    for word, value in (("model", "zk-cluster"), ("verdict", "holds"), ("outcome", "as")):
+        assert head.index(word) == row.index(value)
+    assert head.index("states") + len("states") == row.index("94,539") + len("94,539")

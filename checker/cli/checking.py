@@ -326,6 +326,8 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
     specs = builtin_specs()
     skipped = [s for s in specs if s.slow and not slow]
     rows = []
+    if fmt == "text":
+        click.echo(_suite_header())
     for spec in specs:
         if spec in skipped:
             continue
@@ -354,6 +356,11 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
         for spec, _, _, diff in failed:
             click.echo(f"DIFFERS {spec.name} ({spec.path.name}): {'; '.join(diff)}")
     return 1 if failed else 0
+
+
+def _suite_header() -> str:
+    return (f"{'check':<30} {'model':<11} {'verdict':<10} {'states':>11} {'depth':>5} "
+            f"{'time':>9}  {'outcome':<12} violated")
 
 
 def _suite_row(spec, result, diff) -> str:
