@@ -194,7 +194,18 @@ def test_limits_give_exit_3_and_depth_bound_exit_0(capsys):
 
 def test_dfs_engine_same_count(capsys):
     code, out, _ = run(capsys, "check", "failover", "--engine", "dfs", "--format", "json")
-    assert code == 0 and json.loads(out)["distinct_states"] == 4464
+    d = json.loads(out)
+    assert code == 0 and d["distinct_states"] == 4464
+    assert d["depth_meaning"] == "longest path explored"
+
+
+def test_dfs_depth_is_labelled_the_longest_path_explored(capsys):
+    code, out, _ = run(capsys, "check", "failover", "--engine", "dfs")
+    assert code == 0 and ", longest path explored " in out and ", depth " not in out
+    code, out, _ = run(capsys, "check", "failover")
+    assert code == 0 and ", depth 21," in out and "longest path" not in out
+    d = json.loads(run(capsys, "check", "failover", "--format", "json")[1])
+    assert d["depth_meaning"] == "shortest-path depth"
 
 
 def test_suite_json_matches_records(capsys):

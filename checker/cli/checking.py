@@ -244,8 +244,10 @@ def _stats_line(result) -> str:
         return f"Engine bmc: bound {result.depth}, {result.seconds:.2f} s"
     fp = "exact state storage" if result.fingerprints == "exact" else \
         f"64-bit fingerprints, collision probability {result.collision_probability:.1e}"
+    depth = f"longest path explored {result.depth}" if result.engine == "dfs" else \
+        f"depth {result.depth}"
     return (f"Engine {result.engine}: {result.distinct_states:,} distinct states, "
-            f"{result.states_generated:,} generated, depth {result.depth}, "
+            f"{result.states_generated:,} generated, {depth}, "
             f"{result.seconds:.2f} s ({rate}; {fp})")
 
 
