@@ -319,3 +319,10 @@ def test_suite_table_has_a_header_row_aligned_with_its_rows():
     for word, value in (("model", "zk-cluster"), ("verdict", "holds"), ("outcome", "as")):
         assert head.index(word) == row.index(value)
     assert head.index("states") + len("states") == row.index("94,539") + len("94,539")
+
+
+def test_a_stopped_run_says_a_sometimes_property_was_not_reached_before_the_stop(capsys):
+    code, out, _ = run(capsys, "check", "zk-cluster", "--max-states", "100")
+    assert code == 3
+    assert "failover_completes                       not reached before the stop" in out
+    assert "no example so far" not in out
