@@ -305,6 +305,10 @@ def _verdict_line(result) -> str:
     if not result.complete:
         return (f"Verdict: holds up to depth {result.bound.get('max_depth')} (the search was "
                 f"cut at the depth bound; deeper states were not explored){note}.")
+    if vacuous and all(n in vacuous for n in result.properties
+                       if result.kinds.get(n) != "sometimes"):
+        return (f"Verdict: holds vacuously: no checked invariant can fail in this "
+                f"configuration{note}.")
     if vacuous:
         return (f"Verdict: holds: the non-vacuous properties hold in all "
                 f"{result.distinct_states:,} reachable states{note}.")
