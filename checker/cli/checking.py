@@ -295,16 +295,18 @@ def _verdict_line(result) -> str:
         return (f"Verdict: incomplete: stopped at {why.get(result.stop_reason, result.stop_reason)}"
                 f" {where}; no violation found so far.")
     vacuous = [n for n in result.vacuous if result.kinds.get(n) != "sometimes"]
-    note = ""
+    inner = ""
     if vacuous:
         real = [n for n in result.properties if n not in vacuous and
                 result.kinds.get(n) != "sometimes"]
-        note = (f" ({len(real)} of {len(real) + len(vacuous)} invariants checked; "
-                f"{len(vacuous)} vacuous, constant true in this configuration: "
-                f"{', '.join(vacuous)})")
+        inner = (f"{len(real)} of {len(real) + len(vacuous)} invariants checked; "
+                 f"{len(vacuous)} vacuous, constant true in this configuration: "
+                 f"{', '.join(vacuous)}")
+    note = f" ({inner})" if inner else ""
     if not result.complete:
         return (f"Verdict: holds up to depth {result.bound.get('max_depth')} (the search was "
-                f"cut at the depth bound; deeper states were not explored){note}.")
+                f"cut at the depth bound; deeper states were not explored"
+                f"{'; ' + inner if inner else ''}).")
     if vacuous and all(n in vacuous for n in result.properties
                        if result.kinds.get(n) != "sometimes"):
         return (f"Verdict: holds vacuously: no checked invariant can fail in this "
