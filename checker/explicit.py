@@ -21,6 +21,7 @@ from array import array
 
 from .fingerprint import collision_bound, fingerprint
 from .result import ActionCoverage, CheckResult
+from .stop import stop_reason
 from .system import TransitionSystem
 from .trace import Step, Trace
 
@@ -40,12 +41,9 @@ class _Search:
         self.system = system
         self.engine = engine
         kinds = {p.name: p.kind for p in system.properties}
-        chosen = list(properties) if properties is not None else \
-            [p.name for p in system.properties if p.kind != "constraint"]
-        unknown = [n for n in chosen if n not in kinds]
-        if unknown:
-            raise ValueError(f"unknown property {unknown[0]!r} for {system.name} "
-                             f"(properties: {', '.join(kinds)})")
+        chosen = TransitionSystem.select(
+            system, properties, kinds=tuple(dict.fromkeys(
+                p.kind for p in system.properties if p.kind != "constraint")))
         self.checked = chosen
         self.always = [n for n in chosen if kinds[n] == "always"]
         self.pending = [n for n in chosen if kinds[n] == "sometimes"]
@@ -81,6 +79,9 @@ class _Search:
             k = self.key(s)
             if k in self.seen:
                 continue
+            if self.max_states is not None and len(self.parent) >= self.max_states:
+                self.stop_reason = "max_states"
+                raise _Found
             self.seen.add(k)
             self.parent.append(-1)
             self.which.append(len(self.inits))
@@ -129,9 +130,6 @@ class _Search:
         now = time.perf_counter()
         if self.time_limit is not None and now - self.start >= self.time_limit:
             self.stop_reason = "time_limit"
-            raise _Found
-        if self.max_states is not None and len(self.parent) >= self.max_states:
-            self.stop_reason = "max_states"
             raise _Found
         if self.progress is not None and now - self.last_report >= _PROGRESS_SECONDS:
             self.last_report = now
@@ -215,7 +213,7 @@ def _bfs(search: _Search):
             return
         nxt = []
         for state in frontier:
-            if not index % _CHECK_EVERY or (limit is not None and len(parent) >= limit):
+            if not index % _CHECK_EVERY:
                 search.tick(len(frontier) + len(nxt))
             if outside is None or outside(state) < 0:
                 succ = expand(state, index)
@@ -231,6 +229,9 @@ def _bfs(search: _Search):
                     k = key(t)
                     if k in seen:
                         continue
+                    if limit is not None and len(parent) >= limit:
+                        search.stop_reason = "max_states"
+                        raise _Found
                     seen.add(k)
                     parent.append(index)
                     which.append(pos)
@@ -262,8 +263,15 @@ def _dfs(search: _Search):
     outside, expand, max_depth = search.outside, search.expand, search.max_depth
     limit = search.max_states
     # With a depth bound, a state first reached by a long path must be expanded again when
-    # a shorter path reaches it, or a violation within the bound could be missed.
-    shallowest = {} if max_depth is not None else None
+    # a shorter path reaches it, or a violation within the bound could be missed. Its parent
+    # link moves to the shorter path, so every trace stays within the bound: ``index_of``
+    # maps a key to the state's index, ``best`` holds each index's shortest known depth.
+    index_of = {} if max_depth is not None else None
+    best = array("q") if max_depth is not None else None
+    if index_of is not None:
+        for state, i, _ in stack:
+            index_of[key(state)] = i
+            best.append(0)
     expanded = deepest = 0
     try:
         while stack:
@@ -271,13 +279,13 @@ def _dfs(search: _Search):
             if not expanded % _CHECK_EVERY:
                 search.tick(len(stack))
             expanded += 1
+            if best is not None and depth > best[index]:
+                continue  # a shorter path reached this state since; that entry expands it
             if max_depth is not None and depth >= max_depth:
                 search.cut = True
                 continue
             if outside is not None and outside(state) >= 0:
                 continue
-            if limit is not None and len(parent) >= limit:
-                search.tick(len(stack))
             succ = expand(state, index)
             search.generated += len(succ)
             fresh = []
@@ -288,17 +296,25 @@ def _dfs(search: _Search):
                     continue
                 k = key(t)
                 if k in seen:
-                    if shallowest is not None and depth + 1 < shallowest[k][0]:
-                        shallowest[k] = (depth + 1, shallowest[k][1])
-                        fresh.append((t, shallowest[k][1], depth + 1))
+                    if index_of is not None:
+                        i = index_of[k]
+                        if depth + 1 < best[i]:
+                            best[i] = depth + 1
+                            parent[i] = index
+                            which[i] = pos
+                            fresh.append((t, i, depth + 1))
                     continue
+                if limit is not None and len(parent) >= limit:
+                    search.stop_reason = "max_states"
+                    raise _Found
                 seen.add(k)
                 parent.append(index)
                 which.append(pos)
                 new[action] += 1
                 fresh.append((t, len(parent) - 1, depth + 1))
-                if shallowest is not None:
-                    shallowest[k] = (depth + 1, len(parent) - 1)
+                if index_of is not None:
+                    index_of[k] = len(parent) - 1
+                    best.append(depth + 1)
                 if depth >= deepest:
                     deepest = depth + 1
                 on_new(t, len(parent) - 1)
@@ -314,8 +330,8 @@ def _run(loop, system, engine: str, options: dict) -> CheckResult:
         loop(search)
     except _Found:
         pass
-    except KeyboardInterrupt:
-        search.stop_reason = "interrupted"
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or the time limit's timer
+        search.stop_reason = stop_reason(e)
     return search.result()
 
 

@@ -61,6 +61,25 @@ def _flat_state(state: dict) -> dict:
     return out
 
 
+def changes(before: dict, after: dict) -> dict:
+    """What a step changed, map entries one key at a time: ``{name: (before, after)}``. The
+    one diff every renderer (traces, counterexamples to induction) shows."""
+    a, b = _flat_state(before), _flat_state(after)
+    return {k: (a.get(k), v) for k, v in b.items() if a.get(k) != v}
+
+
+def param_text(value) -> str:
+    """A parameter's value as a user types it after -p: ``false``, not Python's ``False``."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def header(model: str, params: dict, before=()) -> str:
+    """The first line of every command's text report: the model and its configuration."""
+    text = ", ".join(f"{k}={param_text(v)}" for k, v in params.items())
+    fixes = f"; before {', '.join(sorted(before))}" if before else ""
+    return f"Model {model} ({text}{fixes})"
+
+
 # -- text ---------------------------------------------------------------------------------------
 
 _KIND_TITLE = {"always": "Invariant {p} is violated",

@@ -34,14 +34,87 @@ from pathlib import Path
 
 
 class SpecError(Exception):
-    """A check file is malformed."""
+    """A check file is malformed (the message is one line naming the file and each problem)."""
 
 
-_TOP = {"name": str, "model": str, "description": str, "properties": list, "before": list,
-        "engine": str, "max_depth": int, "slow": bool, "show_examples": bool,
-        "params": dict, "expect": dict}
-_EXPECT = {"verdict": str, "distinct_states": int, "depth": int, "property": str,
-           "trace_length": int, "examples": dict}
+#: a check file is small; anything bigger is not one (and a device such as /dev/zero never ends)
+MAX_BYTES = 1_000_000
+_BIG = 2 ** 62  # integers a check file may hold: far beyond any bound, within the platform's
+
+
+def _text(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _str(v):
+    return None if isinstance(v, str) and v.strip() else "a non-empty string"
+
+
+def _any_str(v):
+    return None if isinstance(v, str) else "a string"
+
+
+def _bool(v):
+    return None if isinstance(v, bool) else "true or false"
+
+
+def _count(v):
+    ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= _BIG
+    return None if ok else f"an integer from 0 to {_BIG}"
+
+
+def _names(v):
+    if not isinstance(v, list) or not v:
+        return "a non-empty list of property names (omit the key to check every property)"
+    if not all(isinstance(x, str) and x.strip() for x in v):
+        return "a list of property names (strings)"
+    if len(set(v)) != len(v):
+        return "a list of distinct property names"
+    return None
+
+
+def _fixes(v):
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        return "a list of fix ids (strings such as \"KAFKA-6082\")"
+    return None
+
+
+def _engine(v):
+    return None if v in ("bfs", "dfs") else '"bfs" or "dfs"'
+
+
+def _verdict(v):
+    return None if v in ("holds", "violated") else '"holds" or "violated"'
+
+
+def _params(v):
+    if not isinstance(v, dict):
+        return "a table of parameter = value"
+    for k, x in v.items():
+        if isinstance(x, bool) or isinstance(x, str):
+            continue
+        if isinstance(x, int) and -_BIG <= x <= _BIG:
+            continue
+        if isinstance(x, float) and x == x and abs(x) != float("inf"):
+            continue
+        return f"a table of parameter = value (a string, number or boolean; {k!r} is " \
+               f"{_text(x)})"
+    return None
+
+
+def _examples(v):
+    if not isinstance(v, dict) or any(_count(x) for x in v.values()):
+        return "a table of property = number of steps"
+    return None
+
+
+_TOP = {"name": _str, "model": _str, "description": _any_str, "properties": _names,
+        "before": _fixes, "engine": _engine, "max_depth": _count, "slow": _bool,
+        "show_examples": _bool, "params": _params, "expect": None}
+_EXPECT = {"verdict": _verdict, "distinct_states": _count, "depth": _count, "property": _str,
+           "trace_length": _count, "examples": _examples}
+_REQUIRED = ("name", "model", "expect")
 
 
 @dataclass
@@ -75,35 +148,75 @@ class SpecFile:
                 for k, v in self.params.items()}
 
 
-def _check_keys(where: str, table: dict, schema: dict):
-    for key, value in table.items():
-        if key not in schema:
-            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(schema)})")
-        if not isinstance(value, schema[key]) or (schema[key] is int and isinstance(value, bool)):
-            raise SpecError(f"{where}: {key} must be a {schema[key].__name__}, got {value!r}")
+def problems(data: dict) -> list[str]:
+    """Every way a parsed check file breaks the schema, one phrase each naming the key and
+    what is allowed (empty when it is valid)."""
+    out = []
+    for key, value in data.items():
+        if key not in _TOP:
+            out.append(f"unknown key {key!r} (known: {', '.join(_TOP)})")
+        elif _TOP[key] is not None and (want := _TOP[key](value)):
+            out.append(f"{key} must be {want}, not {_text(value)}")
+    for key in _REQUIRED:
+        if key not in data:
+            out.append(f"missing required key {key!r}")
+    expect = data.get("expect")
+    if "expect" in data and not isinstance(expect, dict):
+        out.append(f"expect must be a table ([expect] with verdict = ...), not {_text(expect)}")
+    elif isinstance(expect, dict):
+        for key, value in expect.items():
+            if key not in _EXPECT:
+                out.append(f"[expect] unknown key {key!r} (known: {', '.join(_EXPECT)})")
+            elif want := _EXPECT[key](value):
+                out.append(f"[expect] {key} must be {want}, not {_text(value)}")
+        if "verdict" not in expect:
+            out.append('[expect] missing required key \'verdict\' ("holds" or "violated")')
+        elif expect["verdict"] == "violated" and "property" not in expect:
+            out.append("[expect] an expected violation must name the violated property")
+    return out
+
+
+def _read(path: Path) -> str:
+    import stat
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise SpecError(f"cannot read check file {path}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SpecError(f"check file {path} is a directory; name a .toml file")
+    if not stat.S_ISREG(st.st_mode):
+        raise SpecError(f"check file {path} is not a regular file (a FIFO, socket or device)")
+    if st.st_size > MAX_BYTES:
+        raise SpecError(f"check file {path} is larger than {MAX_BYTES:,} bytes; a check file "
+                        "is a few lines of TOML")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read check file {path}: {e.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise SpecError(f"check file {path} is larger than {MAX_BYTES:,} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start}); save the check file as "
+                        "UTF-8") from None
 
 
 def load_spec(path) -> SpecFile:
     """Read and validate one check file; raise SpecError with a one-line reason."""
     path = Path(path)
+    text = _read(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise SpecError(f"cannot read check file {path}: {e.strerror}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise SpecError(f"{path}: malformed TOML: {e}") from None
-    _check_keys(str(path), data, _TOP)
-    for key in ("name", "model", "expect"):
-        if key not in data:
-            raise SpecError(f"{path}: missing required key {key!r}")
-    _check_keys(f"{path} [expect]", data["expect"], _EXPECT)
+        raise SpecError(f"{path}: malformed TOML: {' '.join(str(e).split())}") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nested too deeply to be a check file") from None
+    found = problems(data)
+    if found:
+        raise SpecError(f"{path}: " + f"; ".join(found))
     expect = Expect(**data.pop("expect"))
-    if expect.verdict not in ("holds", "violated"):
-        raise SpecError(f"{path}: expect.verdict must be 'holds' or 'violated'")
-    if expect.verdict == "violated" and not expect.property:
-        raise SpecError(f"{path}: an expected violation must name expect.property")
-    if data.get("engine", "bfs") not in ("bfs", "dfs"):
-        raise SpecError(f"{path}: engine must be bfs or dfs")
     return SpecFile(path=path, expect=expect, **data)
 
 

@@ -81,6 +81,39 @@ class TransitionSystem:
                 return p
         raise KeyError(name)
 
+    def select(self, names=None, *, kinds=("always", "sometimes"),
+               purpose: str = "checked") -> list[str]:
+        """The property names to check: ``names`` validated (each known, of one of ``kinds``),
+        or by default every property of those kinds. Every engine and command asks this one
+        question, and a bad name is always a ``PropertyError``."""
+        known = {p.name: p.kind for p in self.properties}
+        allowed = [n for n, k in known.items() if k in kinds]
+        if names is None:
+            return allowed
+        names = list(names)
+        for name in names:
+            if name in allowed:
+                continue
+            if name in known:
+                raise PropertyError(f"{name!r} is a {known[name]}-property of {self.name}; only "
+                                    f"{' and '.join(kinds)}-properties can be {purpose} "
+                                    f"(these: {', '.join(allowed) or 'none'})")
+            from difflib import get_close_matches
+            hint = get_close_matches(name, allowed, n=1)
+            did = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise PropertyError(f"unknown property {name!r} for model {self.name}{did} "
+                                f"(properties: {', '.join(allowed) or 'none'})")
+        return names
+
+
+class PropertyError(ValueError, KeyError):
+    """A property name that the system does not have, or of a kind the request cannot use.
+
+    A ``KeyError`` and a ``ValueError`` for the callers that caught either before."""
+
+    def __str__(self):  # KeyError's would quote the message
+        return str(self.args[0]) if self.args else ""
+
 
 class ExplicitSystem(TransitionSystem):
     """A plain Python model: no modeling language needed for the explicit engines.

@@ -228,7 +228,13 @@ class ZkCluster(Model):
                 raise ParameterError(f"replica.assignment names broker {unknown[0]}, which is "
                                      f"not among brokers {','.join(map(str, ids))}")
             if len(given) != m.partitions:
-                # the assignment defines the partitions
+                # the assignment defines the partitions, within the same range
+                try:
+                    type(m).partitions.validate(len(given))
+                except ParameterError:
+                    p = type(m).partitions
+                    raise ParameterError(f"replica.assignment gives {len(given)} partitions; "
+                                         f"partitions must be {p.lo}..{p.hi}") from None
                 m.partitions = len(given)
             assignment = given
         else:

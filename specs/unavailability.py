@@ -1,60 +1,95 @@
-"""How long partitions are without a serving leader after a crash and in a controlled shutdown.
+"""How long partitions are without a serving leader after a failure: protocol steps and ms.
 
-Seed claims C15, C18 and C19 are about downtime: a partition whose leader is gone cannot be
-written until a new leader is elected and told; clients retry a bounded number of times; a
-controlled shutdown moves leaders while the old ones still serve; after a crash "the
-controller elects them one partition at a time". This module measures it on the zk-cluster
-model, in protocol steps (actions of the model), not seconds.
+Seed claims C12, C14, C15, C18 and C19 are about downtime: a partition whose leader is gone
+cannot be written until a new leader is elected and told; clients retry a bounded number of
+times; a controlled shutdown moves leaders while the old ones still serve. This module
+measures it on a model, over every explored run, in two units:
 
-Setup: broker ``leader`` leads ``k`` partitions (replicas ``leader`` first, the other brokers
-after it, alternating so that the new leaders differ), another broker is the controller, no
-producer. The fault is applied to the initial state — ``broker_crash`` or ``broker_stop``
-(``controlled.shutdown.enable=true``) — and the search starts from the state after it: a
-``CompiledSystem`` whose ``initial_states()`` is that state. A partition is *unavailable* in a
-state when no running broker both believes it leads it and is the leader in ZooKeeper.
+- **steps**: actions of the model taken while the partition is unavailable;
+- **milliseconds**: the same steps weighted by durations taken from Kafka's configuration
+  (``zookeeper.session.timeout.ms`` for a session expiry, a network round trip for a request),
+  declared per model in ``DURATIONS`` below. Every action of the model has an entry, so that no
+  step is free by omission.
 
-For each partition it reports ``steps``: the fewest unavailable states on any path from the
-fault to a state where the fault is handled (the partition is served by a broker other than
-``leader``; after a controlled shutdown, the broker has also exited) — a 0-1 shortest path;
-and ``on_shortest_path``: how many states it is unavailable along one shortest path to the
-state where every partition is handled, which shows whether some partitions wait for others.
-A client that makes one attempt per protocol step with ``retries`` retries sees a failed
-write when ``steps > retries``.
+Setup: broker ``leader`` leads ``k`` partitions (replicas ``leader`` first, the others after it,
+alternating so that the new leaders differ), no producer. The fault is applied to the initial
+state and the search starts from the state after it. Faults: ``crash`` (a broker that leads
+partitions dies; another broker is the controller), ``controller_crash`` (the same broker is
+also the active controller), ``controlled_shutdown`` (``controlled.shutdown.enable=true``).
 
-There is no upper bound without fairness (a controller may take arbitrarily long), so only
-shortest paths are measured.
+A partition is *unavailable* in a state when no running broker both believes it leads it and is
+its leader in ZooKeeper. It is *handled* when it is served again — by a new leader, or by the
+crashed broker itself if it restarts first (a restart counts as instantaneous); after a
+controlled shutdown, by a broker other than the one shutting down. For each partition: **best** = the least total over
+runs from the fault to a handled state (weighted shortest path), **worst** = the greatest
+(weighted longest path; the explored graphs are acyclic, and a cycle would be reported as
+unbounded). Steps are taken one after another, so the worst case adds up steps that in a real
+cluster could overlap: it is an upper bound, the best case is what a quick cluster achieves.
+A client making one attempt per step with ``retries`` retries sees a failed write when the best
+``steps`` exceed ``retries``.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import asdict, dataclass, field
 
 from kafkacheck.checker.lang import ParameterError
+from kafkacheck.checker.paths import PathLimit, explore, path_costs
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
 
-FAULTS = ("crash", "controlled_shutdown")
+FAULTS = ("crash", "controller_crash", "controlled_shutdown")
+
+# Durations in milliseconds, by Kafka configuration key where Kafka has one.
+TIMINGS = {
+    "zookeeper.session.timeout.ms": 18000,   # ZkConfigs: a dead broker's session expires
+    "network.round.trip.ms": 5,              # one request and its response (an assumption)
+    "zookeeper.write.ms": 5,                 # one ZooKeeper write or multi (an assumption)
+}
+
+# Per model: each action name -> the timing key its step takes (None: instantaneous).
+DURATIONS = {
+    "zk-cluster": {
+        "broker_crash": None, "broker_stop": None, "broker_exit": None,
+        "broker_session_expire": "zookeeper.session.timeout.ms",
+        "broker_start": None, "broker_recover_logs": None,
+        "broker_register": "zookeeper.write.ms",
+        "controller_elect": "zookeeper.write.ms",
+        "controller_resign": None,
+        "controller_process_broker_change": "zookeeper.write.ms",
+        "controller_controlled_shutdown": "zookeeper.write.ms",
+        "broker_receive_leader_and_isr": "network.round.trip.ms",
+        "broker_send_controlled_shutdown": "network.round.trip.ms",
+        "broker_receive_controlled_shutdown_response": "network.round.trip.ms",
+        "leader_shrink_isr": "zookeeper.write.ms", "leader_expand_isr": "zookeeper.write.ms",
+        "producer_append": "network.round.trip.ms",
+        "client_fetch_metadata": "network.round.trip.ms",
+    },
+}
 
 
 @dataclass
 class PartitionDowntime:
     partition: int
     new_leader: int | None
-    steps: int | None
-    on_shortest_path: int | None
+    steps: dict            # {"best": n, "worst": n}
+    ms: dict               # {"best": ms, "worst": ms}
     failed_write: bool | None
 
 
 @dataclass
 class Downtime:
+    model: str
     fault: str
     leader: int
+    controller: int
     brokers: tuple
     partitions: int
     retries: int
+    timings: dict
     path: list[str] = field(default_factory=list)
     rows: list[PartitionDowntime] = field(default_factory=list)
     distinct_states: int = 0
+    stuck_states: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,14 +106,75 @@ def leader_assignment(ids, leader, k) -> str:
     return ",".join(parts)
 
 
+def durations(model: str, timings: dict) -> dict:
+    """Action name -> milliseconds for ``model`` under ``timings``."""
+    if model not in DURATIONS:
+        raise ParameterError(f"unavailability is measured on {', '.join(DURATIONS)}; "
+                             f"got model {model!r}")
+    return {a: (0 if key is None else timings[key]) for a, key in DURATIONS[model].items()}
+
+
 def measure(fault: str = "crash", *, k: int = 3, brokers: int = 3, leader: int = 1,
-            retries: int = 2, max_states: int = 2_000_000) -> Downtime:
+            retries: int = 2, timings: dict | None = None,
+            max_states: int = 1_000_000) -> Downtime:
     """Measure per-partition unavailability after ``fault`` of broker ``leader``.
 
     >>> d = measure("crash", k=3)
-    >>> [r.steps for r in d.rows]
-    [3, 3, 3]
+    >>> [(r.steps["best"], r.ms["best"]) for r in d.rows]
+    [(3, 18010), (3, 18010), (3, 18010)]
     """
+    _validate(fault, k, brokers, leader, retries)
+    timings = {**TIMINGS, **(timings or {})}
+    ids = tuple(range(1, brokers + 1))
+    controller = leader if fault == "controller_crash" else \
+        (ids[-1] if ids[-1] != leader else ids[0])
+    model = ZkClusterSpec.from_settings({
+        "brokers": str(brokers), "replica.assignment": leader_assignment(ids, leader, k),
+        "controller": str(controller), "max_writes": "0",
+        "max_crashes": "0" if fault == "controlled_shutdown" else "1",
+        "max_shutdowns": "1" if fault == "controlled_shutdown" else "0"})
+    system = model.compile()
+    ms = durations("zk-cluster", timings)
+    missing = sorted({a.split("(")[0] for a in system.actions} - set(ms))
+    assert not missing, f"DURATIONS['zk-cluster'] lacks {missing}"
+    label = f"broker_stop(broker={leader})" if fault == "controlled_shutdown" \
+        else f"broker_crash(broker={leader})"
+    start = next(t for a, t in system.successors(system.initial_states()[0])
+                 if system.actions[a] == label)
+    served, handled = _predicates(system, leader, fault)
+    parts = list(range(len(model.partition)))
+    weights = {"steps": lambda a: 1, "ms": lambda a: ms[a.split("(")[0]]}
+    out = Downtime("zk-cluster", fault, leader, controller, ids, len(parts), retries,
+                   timings)
+    try:
+        every = path_costs(system, start, goal=lambda s: all(handled(s, p) for p in parts),
+                           counted=lambda s: True, weights={"steps": weights["steps"]},
+                           max_states=max_states)
+        out.path = [label, *every.best_path]
+        for p in parts:
+            graph = explore(system, start, lambda s, p=p: handled(s, p), max_states=max_states)
+            c = path_costs(system, start, goal=lambda s, p=p: handled(s, p),
+                           counted=lambda s, p=p: not served(s, p), weights=weights,
+                           graph=graph)
+            out.distinct_states = max(out.distinct_states, c.distinct_states)
+            out.stuck_states += c.stuck
+            new_leader = _new_leader(system, graph[1], lambda s, p=p: handled(s, p), p)
+            steps = c.best["steps"]
+            out.rows.append(PartitionDowntime(
+                p, new_leader, {"best": steps, "worst": c.worst["steps"]},
+                {"best": c.best["ms"], "worst": c.worst["ms"]},
+                None if steps is None else steps > retries))
+    except PathLimit as e:
+        raise Cut(f"{fault}: {e} (raise --max-states or use fewer brokers or "
+                  "partitions)") from None
+    return out
+
+
+class Cut(Exception):
+    """The graph was larger than the limit: no figure is given rather than a wrong one."""
+
+
+def _validate(fault, k, brokers, leader, retries):
     if fault not in FAULTS:
         raise ParameterError(f"unknown fault {fault!r}: use one of {', '.join(FAULTS)}")
     if k < 1 or k > 6:
@@ -87,54 +183,23 @@ def measure(fault: str = "crash", *, k: int = 3, brokers: int = 3, leader: int =
         raise ParameterError(f"brokers={brokers}: use 2..6")
     if retries < 0:
         raise ParameterError(f"retries={retries} must be at least 0")
-    ids = tuple(range(1, brokers + 1))
-    if leader not in ids:
+    if leader not in range(1, brokers + 1):
         raise ParameterError(f"leader={leader} is not a broker id (1..{brokers})")
-    controller = ids[-1] if ids[-1] != leader else ids[0]
-    settings = {
-        "brokers": str(brokers), "replica.assignment": leader_assignment(ids, leader, k),
-        "controller": str(controller), "max_writes": "0",
-        "max_crashes": "1" if fault == "crash" else "0",
-        "max_shutdowns": "1" if fault == "controlled_shutdown" else "0",
-    }
-    model = ZkClusterSpec.from_settings(settings)
-    system = model.compile()
-    label = f"broker_crash(broker={leader})" if fault == "crash" \
-        else f"broker_stop(broker={leader})"
-    start = system.initial_states()[0]
-    after = [t for a, t in system.successors(start) if system.actions[a] == label]
-    assert after, label
-    start = after[0]
-    served, handled = _predicates(model, system, leader, fault)
-
-    # 0-1 BFS per partition: cost = number of unavailable states on the path (the first one
-    # included), goal = handled.
-    parts = list(range(len(model.partition)))
-    best = {p: _zero_one(system, start, p, served, handled, max_states) for p in parts}
-
-    # one shortest path to "every partition handled"
-    path, states, seen = _shortest(system, start, lambda s: all(handled(s, p) for p in parts),
-                                   max_states)
-    along = {p: sum(1 for s in states if not served(s, p)) for p in parts} if states else {}
-    final = system.decode(states[-1]) if states else None
-    result = Downtime(fault, leader, ids, len(parts), retries, [label, *path], [], seen)
-    for p in parts:
-        steps = best[p]
-        new_leader = final["leader"][p] if final else None
-        result.rows.append(PartitionDowntime(p, new_leader, steps, along.get(p),
-                                             None if steps is None else steps > retries))
-    return result
 
 
-def _predicates(model, system, leader, fault):
+def _new_leader(system, states, handled, p):
+    leaders = sorted({system.decode(s)["leader"][p] for s in states if handled(s)})
+    return leaders[0] if len(leaders) == 1 else (tuple(leaders) if leaders else None)
+
+
+def _predicates(system, leader, fault):
     layout = system.layout
     up = {"RUNNING", "PENDING_CONTROLLED_SHUTDOWN"}
+    cache: dict = {}
 
-    def decoded(s, cache={}):
+    def decoded(s):
         d = cache.get(s)
         if d is None:
-            if len(cache) > 200_000:
-                cache.clear()
             d = cache[s] = layout.decode(s)
         return d
 
@@ -144,55 +209,7 @@ def _predicates(model, system, leader, fault):
         return b is not None and d["state"][b] in up and d["view_leader"][b][p] == b
 
     def handled(s, p):
-        d = decoded(s)
-        if not served(s, p) or d["leader"][p] == leader:
+        if not served(s, p):
             return False
-        return fault == "crash" or d["state"][leader] == "NOT_RUNNING"
+        return fault != "controlled_shutdown" or decoded(s)["leader"][p] != leader
     return served, handled
-
-
-def _zero_one(system, start, p, served, handled, max_states):
-    cost = {start: 0 if served(start, p) else 1}
-    dq = deque([start])
-    while dq:
-        s = dq.popleft()
-        c = cost[s]
-        if handled(s, p):
-            return c
-        if len(cost) > max_states:
-            return None
-        for _, t in system.successors(s):
-            w = 0 if served(t, p) else 1
-            if t not in cost or c + w < cost[t]:
-                cost[t] = c + w
-                (dq.appendleft if w == 0 else dq.append)(t)
-    return None
-
-
-def _shortest(system, start, goal, max_states):
-    parent = {start: None}
-    frontier = [start]
-    while frontier:
-        nxt = []
-        for s in frontier:
-            if goal(s):
-                states, labels = [s], []
-                while parent[s] is not None:
-                    s, a = parent[s]
-                    states.append(s)
-                    labels.append(system.actions[a])
-                return labels[::-1], states[::-1], len(parent)
-            for a, t in system.successors(s):
-                if t not in parent:
-                    parent[t] = (s, a)
-                    nxt.append(t)
-        if len(parent) > max_states:
-            break
-        frontier = nxt
-    return [], [], len(parent)
-
-
-def compare(k: int = 3, *, brokers: int = 3, leader: int = 1, retries: int = 2) -> dict:
-    """Both faults side by side: ``{"crash": Downtime, "controlled_shutdown": Downtime}``."""
-    return {f: measure(f, k=k, brokers=brokers, leader=leader, retries=retries)
-            for f in FAULTS}

@@ -329,3 +329,21 @@ def test_a_stopped_run_says_a_sometimes_property_was_not_reached_before_the_stop
     assert code == 3
     assert "failover_completes                       not reached before the stop" in out
     assert "no example so far" not in out
+
+
+def test_unavailability_command_json_steps_and_ms(capsys):
+    assert main(["unavailability", "--fault", "crash", "-k", "1", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    row = out["results"][0]["rows"][0]
+    assert out["model"] == "zk-cluster" and out["timings"]["zookeeper.session.timeout.ms"] == 18000
+    assert row["steps"]["best"] == 3 and row["ms"]["best"] == 18010
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["unavailability", "--model", "nope"], 2),
+    (["unavailability", "--timing", "zookeeper.session.timeout.ms=soon"], 2),
+    (["unavailability", "--max-states", "10", "--fault", "crash"], 3)])
+def test_unavailability_command_bad_input_and_limits(capsys, argv, code):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

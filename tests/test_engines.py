@@ -340,9 +340,40 @@ def test_max_states_stops_with_an_incomplete_verdict(engine):
     assert result.verdict == "incomplete"
     assert result.stop_reason == "max_states"
     assert not result.complete and result.violation is None
-    assert 2000 <= result.distinct_states < 80 * 80
+    assert result.distinct_states == 2000  # stops at exactly the limit
     with pytest.raises(AssertionError):
         result.assert_holds()
+
+
+@SETTINGS
+@given(graphs(), st.sampled_from(["bfs", "dfs"]), st.integers(1, 30))
+def test_max_states_is_exact_and_a_space_that_fits_is_complete(graph, engine, limit):
+    result = check(graph.system(), engine=engine, max_states=limit)
+    reach = len(graph.reachable())
+    if reach <= limit:
+        result.assert_holds()
+        assert result.distinct_states == reach
+    else:
+        assert result.stop_reason == "max_states" and result.distinct_states == limit
+
+
+@SETTINGS
+@given(graphs(), st.integers(0, 6), st.booleans())
+def test_depth_bounded_dfs_agrees_with_bfs_and_stays_within_the_bound(graph, bound, exact):
+    # an initial state reached again as a successor, and a state first found by a long path
+    # then by a shorter one, both re-link the state to the shorter path
+    want = bfs(graph.system(invariant=True), max_depth=bound, exact=exact)
+    got = dfs(graph.system(invariant=True), max_depth=bound, exact=exact)
+    assert got.verdict == want.verdict
+    if got.violation is not None:
+        assert got.violation.length <= bound
+        assert_replays(graph, got.violation)
+    else:
+        assert got.distinct_states == want.distinct_states
+    sometimes = dfs(graph.system(sometimes=True), max_depth=bound, exact=exact)
+    for trace in sometimes.examples.values():
+        assert trace.length <= bound
+        assert_replays(graph, trace)
 
 
 @pytest.mark.parametrize("engine", ["bfs", "dfs"])

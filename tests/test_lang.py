@@ -1307,3 +1307,101 @@ def test_a_property_that_reads_the_state_is_not_vacuous():
                           "moved": "reached"}
     stopped = bfs(_Gated(watch=True).compile(), max_depth=0)
     assert stopped.status()["moved"] == "not_reached_before_stop"
+
+
+# == s.pre, a default init, symmetric refused ====================================================
+
+class DieHard(Model):
+    """The water jugs of TLA+'s DieHard, written with s.pre; no init (both jugs start empty)."""
+
+    name = "diehard"
+
+    def variables(m):
+        return {"big": Int(0, 5), "small": Int(0, 3)}
+
+    @action()
+    def fill_small(m, s):
+        s.small = 3
+
+    @action()
+    def fill_big(m, s):
+        s.big = 5
+
+    @action()
+    def empty_small(m, s):
+        s.small = 0
+
+    @action()
+    def empty_big(m, s):
+        s.big = 0
+
+    @action()
+    def small_to_big(m, s):
+        s.big = minimum(s.big + s.small, 5)
+        s.small = s.small - (s.big - s.pre.big)
+
+    @action()
+    def big_to_small(m, s):
+        s.small = minimum(s.big + s.small, 3)
+        s.big = s.big - (s.small - s.pre.small)
+
+    @always
+    def not_four(m, s):
+        return s.big != 4
+
+
+class DieHardPrimedByMistake(DieHard):
+    """The TLA-style reading without s.pre: the second line sees the new value twice."""
+
+    @action()
+    def small_to_big(m, s):
+        s.big = minimum(s.big + s.small, 5)
+        s.small = s.small - (s.big - s.big)
+
+    @action()
+    def big_to_small(m, s):
+        s.small = minimum(s.big + s.small, 3)
+        s.big = s.big - (s.small - s.small)
+
+
+def test_s_pre_reads_the_state_before_the_step():
+    result = bfs(DieHard().compile())
+    result.assert_violation("not_four", length=6)
+    assert result.violation.final_state == {"big": 4, "small": 3}
+    assert bfs(DieHard().compile(), properties=[]).distinct_states == 16
+    wrong = bfs(DieHardPrimedByMistake().compile())
+    assert (wrong.verdict, wrong.distinct_states) == ("holds", 6)
+
+
+def test_a_missing_init_starts_every_variable_at_its_default():
+    assert DieHard().build().initial == [(0, 0)]
+
+
+def test_s_pre_cannot_be_written_and_pre_is_no_variable_name():
+    def write_pre(m, s):
+        s.pre.c = 1
+    with pytest.raises(TracingError, match="s.pre is the state before the step"):
+        make_model(lambda m: {"c": Int(0, 2)}, actions=[("w", (), write_pre)])().build()
+    with pytest.raises(ModelError, match="'pre' is reserved"):
+        Layout({"pre": Bool})
+
+
+def test_symmetric_domains_are_refused_until_an_engine_uses_them():
+    with pytest.raises(ModelError, match="symmetric=True is not supported yet"):
+        Domain("broker", ids=(1, 2), symmetric=True)
+
+
+def test_choose_over_tuples_of_elements():
+    def setup(m):
+        m.d = Domain("d", ids=(1, 2, 3))
+
+    def pair_up(m, s):
+        a, b = choose(list(itertools.combinations(m.d, 2)), name="pair")
+        require(s.paired.is_empty())
+        s.paired = s.paired | a | b
+    model = make_model(lambda m: {"paired": Set(m.d)}, setup=setup,
+                       actions=[("pair_up", (), pair_up)])
+    system = model().compile()
+    assert system.actions == ["pair_up(pair=(1, 2))", "pair_up(pair=(1, 3))",
+                              "pair_up(pair=(2, 3))"]
+    assert sorted(t for _, t in system.successors((0,))) == [(0b011,), (0b101,), (0b110,)]

@@ -117,6 +117,10 @@ _weights = st.lists(st.integers(0, 3), min_size=1, max_size=6)
 @settings(max_examples=40, deadline=None)
 @given(_weights)
 def test_weighted_systems_match_brute_force(ws):
+    if not any(ws):  # no quorum at all: refused, never "every two quorums intersect"
+        with pytest.raises(Q.QuorumError, match="every weight is 0"):
+            Q.weighted({i + 1: w for i, w in enumerate(ws)})
+        return
     q = Q.weighted({i + 1: w for i, w in enumerate(ws)})
     _check_against_brute(q)
 
@@ -129,6 +133,10 @@ def test_hierarchical_systems_match_brute_force(sizes, ws):
     for g, size in enumerate(sizes, 1):
         groups[g] = list(range(v, v + size))
         v += size
+    if not any(ws[:v - 1]):
+        with pytest.raises(Q.QuorumError, match="every weight is 0"):
+            Q.hierarchical(groups, {i: ws[i - 1] for i in range(1, v)})
+        return
     q = Q.hierarchical(groups, {i: ws[i - 1] for i in range(1, v)})
     _check_against_brute(q)
 

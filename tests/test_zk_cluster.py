@@ -11,7 +11,7 @@ import pytest
 from kafkacheck.checker import bfs
 from kafkacheck.checker.lang import ParameterError
 from kafkacheck.specs.catalog import MODELS
-from kafkacheck.specs.unavailability import measure
+from kafkacheck.specs.unavailability import Cut, measure
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
 
 
@@ -212,15 +212,33 @@ def test_bad_parameters_are_one_line_errors(key, value):
 
 def test_unavailability_crash_vs_controlled_shutdown():
     crash = measure("crash", k=3)
-    assert [r.steps for r in crash.rows] == [3, 3, 3]
-    assert [r.on_shortest_path for r in crash.rows] == [3, 4, 3]
+    assert [(r.steps["best"], r.steps["worst"]) for r in crash.rows] == [(3, 11), (3, 13), (3, 11)]
+    assert [(r.ms["best"], r.ms["worst"]) for r in crash.rows] == \
+        [(18010, 18040), (18010, 18050), (18010, 18040)]
     assert [r.new_leader for r in crash.rows] == [2, 3, 2]
     assert all(r.failed_write for r in crash.rows)          # 2 retries < 3 steps
+    assert crash.path[1] == "broker_session_expire(broker=1)"   # detection comes first
     cs = measure("controlled_shutdown", k=3)
-    assert [r.steps for r in cs.rows] == [1, 1, 1]
-    assert [r.on_shortest_path for r in cs.rows] == [1, 2, 1]
+    assert [(r.steps["best"], r.steps["worst"]) for r in cs.rows] == [(1, 13), (1, 15), (1, 13)]
+    assert [r.ms["best"] for r in cs.rows] == [5, 5, 5]
     assert not any(r.failed_write for r in cs.rows)
     assert measure("crash", k=3, retries=3).rows[0].failed_write is False
+    # the crash's best case is the session timeout plus one ZooKeeper write and one request
+    quick = measure("crash", k=1, timings={"zookeeper.session.timeout.ms": 6000})
+    assert quick.rows[0].ms["best"] == 6010
+
+
+def test_unavailability_when_the_controller_itself_crashes():
+    d = measure("controller_crash", k=3)
+    assert d.controller == d.leader == 1
+    assert "controller_elect(broker=2)" in d.path      # a new controller elects the leaders
+    assert [r.ms["best"] for r in d.rows] == [18010] * 3
+    assert d.rows[0].new_leader == (1, 2)              # or the crashed broker, back first
+
+
+def test_unavailability_cut_at_a_limit_gives_no_figure():
+    with pytest.raises(Cut):
+        measure("crash", k=3, max_states=10)
 
 
 def test_unavailability_bad_input():

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import sys
-import tempfile
-from difflib import get_close_matches
 
 import click
 
 from ..explicit import check as run_engine
-from ..render import render_trace, result_json, trace_text
+from ..render import header, render_trace, result_json, trace_text
 from ..specfile import mismatches
-from .targets import (Target, UserError, builtin_specs, model_options, parse_settings,
-                      resolve)
+from . import guard
+from .output import check_output, write_whole
+from .targets import (MAX_COUNT, MAX_DEPTH, Target, UserError, builtin_specs, model_options,
+                      parse_settings, reproduce, resolve, seconds_type)
 
 EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
 ENGINES = ("bfs", "dfs", "bmc")
@@ -28,18 +26,20 @@ ENGINES = ("bfs", "dfs", "bmc")
               help="Check only this property (repeatable); default: all.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="bfs (default: shortest traces), dfs (less memory), bmc (Z3).")
-@click.option("--max-depth", type=click.IntRange(min=0), default=None,
+@click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
               help="Explore at most this many steps from an initial state.")
-@click.option("--max-states", type=click.IntRange(min=1), default=None,
-              help="Stop after this many distinct states (verdict incomplete).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--max-states", type=click.IntRange(1, MAX_COUNT), default=None,
+              help="Store at most this many distinct states; a space that needs more stops there (verdict incomplete).")
+@click.option("--time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="Stop after this long (verdict incomplete).")
-@click.option("--query-time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option("--trace-out", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the counterexample to this file.")
+@click.option("--trace-out", default=None, metavar="PATH",
+              help="Write the counterexample to this file (a new file; --force replaces one).")
+@click.option("--force", is_flag=True,
+              help="Let --trace-out replace an existing file (never an input of the run).")
 @click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
               help="Format of --trace-out (default: from its suffix, else text); json or "
                    "itf without --trace-out prints the trace so on stdout, the report on "
@@ -52,8 +52,8 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
-                  time_limit, query_time_limit, exact, fmt, trace_out, trace_format, show_examples, coverage,
-                  progress, slow, list_only):
+                  time_limit, query_time_limit, exact, fmt, trace_out, force, trace_format,
+                  show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
     With no TARGET, run every built-in check and compare each outcome with its record.
@@ -69,7 +69,8 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         given = [n for n, v in (("-p", params), ("--before", before),
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
-                                ("--trace-out", trace_out), ("--exact", exact)) if v]
+                                ("--trace-out", trace_out is not None),
+                                ("--exact", exact)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
@@ -77,22 +78,26 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         raise UserError("--slow applies to the suite only (no TARGET)")
     # --trace-format json/itf without --trace-out: the trace in that format is the standard
     # output (the report goes to stderr), never text in its place.
-    trace_to_stdout = trace_format in ("json", "itf") and not trace_out
+    trace_to_stdout = trace_format in ("json", "itf") and trace_out is None
     if trace_to_stdout and fmt == "json":
         raise UserError(f"--trace-format {trace_format} without --trace-out would print the "
                         "trace on stdout after the --format json report; give --trace-out PATH")
-    resolved = resolve(target)
     settings = parse_settings(params)
-    run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
-              time_limit, exact, progress, query_time_limit)
-    result = run.execute()
+    with guard.deadline(time_limit) as clock:
+        resolved = resolve(target)
+        if trace_out is not None:
+            check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
+        run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
+                  time_limit, exact, progress, query_time_limit)
+        result = run.execute(clock.left())
+    guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
     if fmt == "json":
         click.echo(json.dumps(run.json(result), indent=2))
     else:
         click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False,
                    err=trace_to_stdout)
-    if trace_out or trace_to_stdout:
+    if trace_out is not None or trace_to_stdout:
         run.write_trace(result, trace_out, trace_format)
     ctx.exit(EXIT[result.verdict])
 
@@ -126,38 +131,28 @@ class Run:
         self.argv = self._command(max_states, time_limit, exact)
 
     def _check_properties(self):
-        known = [p.name for p in self.system.properties if p.kind != "constraint"]
-        for name in self.properties or ():
-            if name not in known:
-                hint = get_close_matches(name, known, n=1)
-                did = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise UserError(f"unknown property {name!r} for model {self.system.name}{did}"
-                                f" (properties: {', '.join(known)})")
-        if self.properties is None and not known:
+        self.system.select(self.properties)  # raises PropertyError, one line
+        if self.properties is None and not self.system.select():
             raise UserError(f"model {self.system.name} has no properties to check")
 
     def _command(self, max_states, time_limit, exact) -> str:
-        args = ["kafkacheck", "check", self.target.name]
-        for k, v in self.settings.items():
-            args += ["-p", f"{k}={v}"]
-        for fix in self.before:
-            args += ["--before", fix]
-        if self.properties and not (self.target.spec and
-                                    self.properties == self.target.spec.properties):
-            for p in self.properties:
-                args += ["--property", p]
+        spec = self.target.spec
+        opts = []
+        if self.properties and not (spec and self.properties == spec.properties):
+            opts += [("--property", p) for p in self.properties]
         if self.engine != "bfs":
-            args += ["--engine", self.engine]
-        for flag, value in (("--max-depth", self.max_depth), ("--max-states", max_states),
-                            ("--time-limit", time_limit)):
-            if value is not None and not (flag == "--max-depth" and self.target.spec and
-                                          value == self.target.spec.max_depth):
-                args += [flag, str(value)]
-        if exact:
-            args.append("--exact")
-        return shlex.join(args)
+            opts.append(("--engine", self.engine))
+        if not (spec and self.max_depth == spec.max_depth):
+            opts.append(("--max-depth", self.max_depth))
+        opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact)]
+        return reproduce("check", self.target.name, self.settings, self.before, opts)
 
-    def execute(self):
+    def execute(self, time_left=None):
+        """Run the engine; ``time_left`` (what the command's time limit leaves after loading
+        and building the model) replaces the time limit when given."""
+        guard.phase = f"checking with {self.engine}"
+        if time_left is not None:
+            self.options["time_limit"] = time_left
         if self.engine == "bmc":
             try:
                 from ..symbolic.bmc import bmc
@@ -182,10 +177,7 @@ class Run:
 
     def text(self, result, *, show_examples=False, coverage=False) -> str:
         lines = []
-        params = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
-                           for k, v in self.model.param_values().items())
-        fixes = f"; before {', '.join(sorted(self.model.before))}" if self.model.before else ""
-        lines.append(f"Model {self.system.name} ({params}{fixes})")
+        lines.append(header(self.system.name, self.model.param_values(), self.model.before))
         if result.violation is not None and result.violation.steps:
             lines.append("")
             lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))
@@ -223,19 +215,7 @@ class Run:
         if path is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
-            _write_whole(path, text)
-
-
-def _write_whole(path: str, text: str):
-    """Write a file whole or not at all (a temporary file, then an atomic rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".kafkacheck-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"cannot write {path}: {e.strerror}") from None
+            write_whole(path, text)
 
 
 def _stats_line(result) -> str:

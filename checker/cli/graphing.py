@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..graph import GraphTooLarge, state_graph, to_dot, to_graphml, to_json
-from .checking import _write_whole
+from .output import check_output, write_whole
 from .targets import model_options, parse_settings, resolve
 
 WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
@@ -15,14 +15,19 @@ WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 @click.argument("target")
 @model_options("Graph")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), required=True)
-@click.option("--max-states", type=click.IntRange(min=1), default=10_000, show_default=True,
+@click.option("--max-states", type=click.IntRange(1, 10_000_000), default=10_000, show_default=True,
               help="Refuse spaces larger than this (exit 3).")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file instead of standard output.")
+@click.option("--out", default=None, metavar="PATH",
+              help="Write to this file instead of standard output (a new file; --force "
+                   "replaces one).")
+@click.option("--force", is_flag=True,
+              help="Let --out replace an existing file (never an input of the run).")
 @click.pass_context
-def graph_command(ctx, target, params, before, fmt, max_states, out):
+def graph_command(ctx, target, params, before, fmt, max_states, out, force):
     """Write TARGET's reachable state graph (every state and labelled transition)."""
     resolved = resolve(target)
+    if out is not None:
+        check_output(out, "--out", inputs=resolved.inputs(), force=force)
     system = resolved.compile(resolved.build(parse_settings(params), before))
     try:
         graph = state_graph(system, max_states=max_states)
@@ -30,8 +35,8 @@ def graph_command(ctx, target, params, before, fmt, max_states, out):
         click.echo(f"error: {e}", err=True)
         ctx.exit(3)
     text = WRITERS[fmt](graph)
-    if out:
-        _write_whole(out, text)
+    if out is not None:
+        write_whole(out, text)
         click.echo(f"{graph.number_of_nodes():,} states, {graph.number_of_edges():,} "
                    f"transitions written to {out}", err=True)
     else:

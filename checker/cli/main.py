@@ -6,13 +6,17 @@ violated; 2 bad input (one clear line, no traceback); 3 stopped at a limit befor
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from . import guard
+
 from ..lang import ModelError
 from ..specfile import SpecError
+from ..system import PropertyError
 from .bench import bench_command
 from .checking import check_command
 from .graphing import graph_command
@@ -29,7 +33,18 @@ def _version() -> str:
         return "unknown"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; an interrupt inside a command becomes ``guard.Stopped`` here, before
+    click can turn it into ``Abort`` (exit 1 and a blank line)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as e:
+            raise guard.Stopped(getattr(e, "reason", "interrupted"), guard.phase) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="kafkacheck", message="%(prog)s %(version)s")
 def cli():
     """kafkacheck: a model checker for Apache Kafka's control plane.
@@ -108,24 +123,70 @@ cli.add_command(unavailability_command)
 
 
 def main(argv=None) -> int:
-    """Entry point: run the CLI, turning bad input into one line and exit code 2."""
+    """Entry point: run the CLI, turning bad input into one line and exit code 2, and an
+    interrupt (Ctrl-C, SIGTERM) or a time limit outside the engines into exit code 3."""
+    restore = guard.install()
+    guard.phase = "starting"
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as e:  # before or after a command ran
+        return _stopped(guard.Stopped(getattr(e, "reason", "interrupted"), guard.phase))
+    finally:
+        restore()
+
+
+def _main(argv) -> int:
     try:
         code = cli.main(args=argv, prog_name="kafkacheck", standalone_mode=False)
         return code if isinstance(code, int) else 0
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.exceptions.UsageError as e:
-        hint = f" (see: {e.ctx.command_path} --help)" if e.ctx else ""
-        click.echo(f"error: {e.format_message()}{hint}", err=True)
+        click.echo(f"error: {_usage_line(e)}", err=True)
         return 2
     except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        return 130
-    except (UserError, ModelError, SpecError) as e:
-        click.echo(f"error: {e}", err=True)
+        return _stopped(guard.Stopped("interrupted", guard.phase))
+    except guard.Stopped as e:
+        return _stopped(e)
+    except (UserError, ModelError, SpecError, PropertyError) as e:
+        click.echo(f"error: {_one_line(str(e))}", err=True)
         return 2
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        click.echo(f"stopped: out of memory while {guard.phase}; no answer "
+                   "(try smaller parameters or --max-states)", err=True)
+        return 3
+    except Exception as e:  # a bug in kafkacheck itself: say so in one line, never "violated"
+        if os.environ.get("KAFKACHECK_TRACEBACK"):
+            raise
+        click.echo(f"internal error while {guard.phase}: {type(e).__name__}: "
+                   f"{_one_line(str(e))} (a bug in kafkacheck: please report it with the "
+                   "command; KAFKACHECK_TRACEBACK=1 shows where)", err=True)
+        return 3
+
+
+def _stopped(e: "guard.Stopped") -> int:
+    why = "stopped at the time limit" if e.reason == "time_limit" else "interrupted"
+    click.echo(f"{why} while {e.during}, before any answer", err=True)
+    return 3
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _usage_line(e: click.exceptions.UsageError) -> str:
+    """A usage error as one line: click's multi-line messages (a missing command, a missing
+    option with its choices) are folded, and the whole help text is never printed."""
+    ctx = e.ctx
+    hint = f" (see: {ctx.command_path} --help)" if ctx else ""
+    if type(e).__name__ == "NoArgsIsHelpError" or (ctx and isinstance(ctx.command, click.Group)
+                                                   and e.format_message().startswith("Usage")):
+        names = ", ".join(ctx.command.list_commands(ctx)) if ctx else ""
+        return f"missing command: {ctx.command_path if ctx else 'kafkacheck'} needs one of " \
+               f"{names}{hint}"
+    return _one_line(e.format_message()) + hint
 
 
 def run() -> None:

@@ -29,6 +29,12 @@ def _ids(text: str, what: str) -> list[int]:
                                f"{text!r}") from None
     if not ids:
         raise click.UsageError(f"{what} needs at least one voter id")
+    big = [i for i in ids if not 0 <= i < 2 ** 63]
+    if big:
+        raise click.UsageError(f"{what}: voter id {big[0]} is outside 0..2^63-1 (ZooKeeper's "
+                               "myid is a long)")
+    if len(ids) > 1000:
+        raise click.UsageError(f"{what}: {len(ids)} voters; at most 1000")
     return ids
 
 
@@ -51,6 +57,8 @@ def _system(voters, ids, rule, groups, weights, config) -> Q.QuorumSystem:
                                        f"got {pair!r}")
             try:
                 ws[int(key)] = int(value)
+                if not 0 <= int(key) < 2 ** 63:
+                    raise ValueError
             except ValueError:
                 raise click.UsageError(f"--weight expects integers, got {pair!r}") from None
         if groups:
@@ -134,7 +142,7 @@ def table_command(max_n, fmt):
 
 
 @quorum_command.command("check")
-@click.option("--voters", type=click.IntRange(min=1), default=None,
+@click.option("--voters", type=click.IntRange(1, 1000), default=None,
               help="Voters 1..N.")
 @click.option("--ids", default=None, metavar="1,2,3", help="The voter ids.")
 @click.option("--rule", type=_Rule(), default="majority", show_default=True,
@@ -146,7 +154,7 @@ def table_command(max_n, fmt):
               help="A voter's weight (zoo.cfg's weight.ID=W; default 1), repeatable.")
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help="Read group.N / weight.N / server.N lines from a key=value file.")
-@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Show at most this many smallest failure sets.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context

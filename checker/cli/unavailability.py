@@ -1,4 +1,4 @@
-"""``kafkacheck unavailability``: per-partition downtime after a crash and in a controlled shutdown.
+"""``kafkacheck unavailability``: per-partition downtime after a failure, in steps and ms.
 
 The measurement lives in ``kafkacheck.specs.unavailability``; this is its command-line face.
 """
@@ -13,6 +13,8 @@ from .targets import UserError
 
 
 @click.command("unavailability")
+@click.option("--model", "model", default="zk-cluster", show_default=True,
+              help="the model to measure on (zk-cluster)")
 @click.option("-k", "--partitions", "k", type=int, default=3, show_default=True,
               help="partitions the failing broker leads")
 @click.option("--brokers", type=int, default=3, show_default=True, help="brokers (ids 1..N)")
@@ -20,38 +22,81 @@ from .targets import UserError
               help="the broker that fails or shuts down")
 @click.option("--retries", type=int, default=2, show_default=True,
               help="a client's retries, one attempt per protocol step")
-@click.option("--fault", type=click.Choice(["both", "crash", "controlled_shutdown"]),
-              default="both", show_default=True)
+@click.option("--fault", type=click.Choice(["all", "crash", "controller_crash",
+                                            "controlled_shutdown"]),
+              default="all", show_default=True)
+@click.option("--timing", "timing", multiple=True, metavar="KEY=MS",
+              help="a duration in milliseconds, e.g. zookeeper.session.timeout.ms=6000")
+@click.option("--max-states", type=int, default=1_000_000, show_default=True,
+              help="give up (exit 3) beyond this many states")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def unavailability_command(k, brokers, leader, retries, fault, fmt):
-    """How many protocol steps each partition of a failing leader is without a serving
-    leader, after a crash and during a controlled shutdown (zk-cluster model; claims C15,
-    C18, C19)."""
+@click.pass_context
+def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timing, max_states,
+                           fmt):
+    """How long each partition of a failing leader is without a serving leader, in protocol
+    steps and in milliseconds, best and worst over every explored run: after a crash, a crash
+    of the controller's host, and during a controlled shutdown (claims C12, C14, C15, C18,
+    C19)."""
     from kafkacheck.checker.lang import ParameterError
-    from kafkacheck.specs.unavailability import FAULTS, measure
-    faults = FAULTS if fault == "both" else (fault,)
+    from kafkacheck.specs.unavailability import DURATIONS, FAULTS, TIMINGS, Cut, measure
+    if model not in DURATIONS:
+        raise UserError(f"unavailability is measured on {', '.join(DURATIONS)}; "
+                        f"got --model {model!r}")
+    timings = _timings(timing, TIMINGS)
+    faults = FAULTS if fault == "all" else (fault,)
     try:
-        results = [measure(f, k=k, brokers=brokers, leader=leader, retries=retries)
-                   for f in faults]
+        results = [measure(f, k=k, brokers=brokers, leader=leader, retries=retries,
+                           timings=timings, max_states=max_states) for f in faults]
     except ParameterError as e:
         raise UserError(str(e)) from None
+    except Cut as e:
+        click.echo(f"incomplete: {e}", err=True)
+        ctx.exit(3)
     if fmt == "json":
-        click.echo(json.dumps({"model": "zk-cluster", "k": k, "brokers": brokers,
-                               "leader": leader, "retries": retries,
+        click.echo(json.dumps({"model": model, "k": k, "brokers": brokers, "leader": leader,
+                               "retries": retries, "timings": {**TIMINGS, **timings},
                                "results": [r.as_dict() for r in results]}, indent=2))
         return
     for r in results:
-        click.echo(f"{r.fault}: broker {r.leader} leads {r.partitions} partitions "
-                   f"({len(r.brokers)} brokers, client retries={r.retries}; "
-                   f"{r.distinct_states} states searched)")
-        click.echo(f"  {'partition':>9}  {'new leader':>10}  {'steps down':>10}  "
-                   f"{'on one run':>10}  {'write fails':>11}")
-        for row in r.rows:
-            click.echo(f"  {row.partition:>9}  {_s(row.new_leader):>10}  {_s(row.steps):>10}  "
-                       f"{_s(row.on_shortest_path):>10}  {_s(row.failed_write):>11}")
-        click.echo(f"  one shortest run: {' → '.join(r.path)}")
-        click.echo("")
+        _text(r)
+
+
+def _timings(pairs, known) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise UserError(f"--timing {pair!r}: use KEY=MS with KEY one of "
+                            f"{', '.join(known)}")
+        try:
+            out[key] = int(value)
+        except ValueError:
+            raise UserError(f"--timing {pair!r}: {value!r} is not a whole number of "
+                            "milliseconds") from None
+        if not 0 <= out[key] <= 10 ** 9:
+            raise UserError(f"--timing {pair!r}: use 0..1000000000 ms")
+    return out
+
+
+def _text(r):
+    click.echo(f"{r.fault}: broker {r.leader} leads {r.partitions} partitions, controller "
+               f"{r.controller} ({len(r.brokers)} brokers, client retries={r.retries}; "
+               f"{r.model}, {r.distinct_states} states searched)")
+    click.echo(f"  {'partition':>9}  {'new leader':>10}  {'steps best':>10}  {'worst':>5}  "
+               f"{'ms best':>8}  {'worst':>8}  {'write fails':>11}")
+    for row in r.rows:
+        click.echo(f"  {row.partition:>9}  {_s(row.new_leader):>10}  {_s(row.steps['best']):>10}"
+                   f"  {_worst(row.steps['worst']):>5}  {_s(row.ms['best']):>8}  "
+                   f"{_worst(row.ms['worst']):>8}  {_s(row.failed_write):>11}")
+    if r.stuck_states:
+        click.echo(f"  {r.stuck_states} state(s) end a run before the partition is served again")
+    click.echo(f"  one shortest run: {' → '.join(r.path)}")
+    click.echo("")
+
+
+def _worst(v):
+    return "unbounded" if v is None else str(v)
 
 
 def _s(v):
@@ -59,4 +104,6 @@ def _s(v):
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
+    if isinstance(v, (tuple, list)):
+        return " or ".join(map(str, v))
     return str(v)

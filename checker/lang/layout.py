@@ -34,6 +34,9 @@ class Layout:
             if not name.isidentifier() or name.startswith("_"):
                 raise ModelError(f"variable name {name!r} must be an identifier not "
                                  "starting with '_'")
+            if name == "pre":
+                raise ModelError("variable name 'pre' is reserved: s.pre reads the state "
+                                 "before the step; choose another name")
             typ = as_type(typ)
             self.variables.append(Variable(name, typ, offset))
             self._flatten(name, typ)

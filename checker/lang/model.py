@@ -66,9 +66,21 @@ class Param:
                                  f"not {text!r}")
         if isinstance(self.default, int):
             try:
-                return int(text)
+                value = int(text)
             except ValueError:
                 raise ParameterError(f"parameter {self.key} is an integer, not {text!r}") from None
+            if abs(value) > 2 ** 62:
+                raise ParameterError(f"parameter {self.key}={text} is too large")
+            return value
+        if isinstance(self.default, float):
+            try:
+                value = float(text)
+            except ValueError:
+                raise ParameterError(f"parameter {self.key} is a number, not {text!r}") from None
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ParameterError(f"parameter {self.key} must be a finite number, not "
+                                     f"{text!r}")
+            return value
         return text
 
     def validate(self, value):
@@ -79,7 +91,10 @@ class Param:
                 (isinstance(self.default, int) and not isinstance(value, int)):
             raise ParameterError(f"parameter {self.key} takes a {type(self.default).__name__},"
                                  f" not {value!r}")
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(self.default, float) and (isinstance(value, bool) or
+                                                not isinstance(value, (int, float))):
+            raise ParameterError(f"parameter {self.key} takes a number, not {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             if (self.lo is not None and value < self.lo) or \
                     (self.hi is not None and value > self.hi):
                 raise ParameterError(f"parameter {self.key}={value} is out of range "
@@ -203,6 +218,12 @@ class Model:
         if len(set(keys)) != len(keys):
             dup = next(k for k in keys if keys.count(k) > 1)
             raise ModelError(f"two parameters of {cls.__name__} share the key {dup!r}")
+        for p in found.values():
+            try:
+                p.validate(p.default)
+            except ParameterError as e:
+                raise ModelError(f"{cls.__name__}.{p.name}: its default {p.default!r} breaks "
+                                 f"its own declaration ({e})") from None
         return found
 
     @classmethod
@@ -215,6 +236,9 @@ class Model:
             p = by_key.get(key)
             if p is None:
                 raise _unknown_param(cls, key)
+            if p.name in values:
+                raise ParameterError(f"parameter {p.key} given twice (as {p.key!r} and "
+                                     f"{p.name!r}); give it once")
             values[p.name] = p.parse(text) if isinstance(text, str) else text
         return cls(before=before, **values)
 
@@ -235,7 +259,9 @@ class Model:
         raise ModelError(f"model {self.name or type(self).__name__} must define variables()")
 
     def init(self, s):
-        raise ModelError(f"model {self.name or type(self).__name__} must define init(s)")
+        """The initial state(s); without an ``init`` every variable starts at its type's
+        default (false, 0 or an Int's lower bound when 0 is outside it, an Enum's first
+        name, a Domain's first element, none, the empty set, the empty sequence)."""
 
     # -- building --------------------------------------------------------------------------
     def compile(self):
@@ -368,6 +394,8 @@ def _each_choice(layout, start, body, where):
 
 
 def _show(v):
+    if type(v) is tuple:            # a choice of several constants (a subclass shows itself)
+        return tuple(map(_show, v))
     if isinstance(v, Expr) and v.op == "const":
         return v.type.decode(v.value)
     return v

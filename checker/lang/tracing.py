@@ -2,8 +2,9 @@
 
 Inside a body, ``s`` is a recording state. Reading a variable returns the expression that
 currently stands for it (the pre-state slot, or whatever the body wrote earlier: a read sees
-the body's earlier writes); writing replaces that expression. At the end the written slots are
-one simultaneous update computed from the pre-state, as with TLA+'s primed variables.
+the body's earlier writes, as in ordinary Python); writing replaces that expression. At the
+end the written slots are one simultaneous update computed from the pre-state. ``s.pre`` reads
+the state before the step whatever the body wrote, for those who think in TLA+'s primes.
 
 A *place* says where a read or write lands: ``("slot", offset)`` for a known slot, or
 ``("sel", key, [place, ...])`` for a dynamic key (``s.alive[s.controller]``). Reads of a
@@ -24,9 +25,12 @@ _ACTIVE: list["Tracer"] = []
 class Tracer:
     """Records one run of a body: current slot expressions, guards, and choices made."""
 
-    def __init__(self, layout, start: list[Expr], *, writable=True, path=()):
+    def __init__(self, layout, start: list[Expr], *, writable=True, path=(),
+                 frozen_reason="a property or constraint cannot change the state"):
         self.layout = layout
+        self.start = list(start)
         self.cur = list(start)
+        self.frozen_reason = frozen_reason
         self.guards: list[Expr] = []
         self.conds: list[Expr] = []
         self.writable = writable
@@ -43,7 +47,7 @@ class Tracer:
 
     def write(self, slot: int, value):
         if not self.writable:
-            raise TracingError("a property or constraint cannot change the state")
+            raise TracingError(self.frozen_reason)
         typ = self.layout.slot_types[slot]
         value = coerce(value, typ)
         if self.conds:
@@ -254,6 +258,8 @@ class RecordingState:
 
     def __getattr__(self, name):
         tracer = object.__getattribute__(self, "_tracer")
+        if name == "pre":
+            return RecordingState(_pre_state(tracer))
         var = tracer.layout.by_name.get(name)
         if var is None:
             raise _unknown_variable(tracer.layout, name)
@@ -271,6 +277,14 @@ class RecordingState:
             raise TracingError(f"{name} is a {var.type.describe()}: assign its entries, "
                                f"e.g. s.{name}[key] = value")
         tracer.write(var.offset, value)
+
+
+def _pre_state(tracer: Tracer) -> Tracer:
+    """A read-only view of the state before the step: ``s.pre.x`` ignores the body's writes."""
+    pre = Tracer(tracer.layout, tracer.start, writable=False,
+                 frozen_reason="s.pre is the state before the step and cannot be written; "
+                               "write s.x instead of s.pre.x")
+    return pre
 
 
 def _unknown_variable(layout, name):
@@ -304,13 +318,16 @@ def when(cond):
 def choose(values, name: str | None = None):
     """A nondeterministic choice inside a body; it becomes a further action parameter.
 
-    ``values`` is a Domain or a sequence of constants; ``name`` labels it in traces.
+    ``values`` is a Domain or a sequence of constants, or of tuples of constants (pairs of
+    elements, small subsets: ``choose(itertools.combinations(m.broker, 2), name="pair")``
+    gives a tuple whose parts are used as usual); ``name`` labels it in traces.
     """
     if isinstance(values, Domain):
         name = name or values.name
         values = list(values)
     else:
-        values = [lift(v) for v in values]
+        values = [tuple(map(lift, v)) if isinstance(v, (tuple, list)) else lift(v)
+                  for v in values]
         if not values:
             raise TracingError("choose() needs at least one value")
         if name is None:

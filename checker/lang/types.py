@@ -148,8 +148,8 @@ class Domain(Type):
     """A finite, ordered set of ids: broker ids 101..103, partitions 0..P-1, server names.
 
     Elements are encoded by their position, so the domain's order is the order of ``ids``.
-    ``symmetric=True`` declares that the model treats the ids alike (no id is special), which
-    lets engines that support symmetry store one state per permutation class.
+    ``symmetric=True`` (a model that treats the ids alike) is refused for now: no engine
+    reduces by symmetry yet, and a declaration that changes nothing must not look as if it did.
     """
 
     def __init__(self, name: str, *, ids=None, size: int | None = None,
@@ -165,7 +165,11 @@ class Domain(Type):
             raise ModelError(f"Domain {name!r} has {len(ids)} ids; at most 62 are supported")
         self.name = name
         self.ids = ids
-        self.symmetric = symmetric
+        if symmetric:
+            raise ModelError(f"Domain {name!r}: symmetric=True is not supported yet (no engine "
+                             "reduces by symmetry, so every permutation is explored anyway); "
+                             "remove it")
+        self.symmetric = False
         self._elems = None
 
     def __len__(self):

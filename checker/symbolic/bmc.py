@@ -29,6 +29,8 @@ import time
 import z3
 
 from ..result import CheckResult
+from ..system import TransitionSystem
+from ..stop import stop_reason as _stop_reason
 from ..trace import Step, Trace
 from .z3gen import Encoding
 
@@ -70,24 +72,31 @@ class Clock:
             budget.append(left)
         if budget:
             solver.set("timeout", max(1, int(min(budget) * 1000)))
+        began = time.perf_counter()
         try:
             answer = solver.check(*assumptions)
-        except KeyboardInterrupt:
-            raise _Stop("interrupted") from None
+        except KeyboardInterrupt as e:
+            raise _Stop(_stop_reason(e)) from None
+        except z3.Z3Exception as e:  # e.g. out of memory inside Z3: no answer
+            raise _Stop("unknown", str(e)) from None
         if answer == z3.sat:
             return True
         if answer == z3.unsat:
             return False
         reason = solver.reason_unknown()
-        total_spent = self.limit is not None and self.elapsed >= self.limit
-        if self.query_limit is not None and not total_spent and \
-                ("timeout" in reason or "canceled" in reason):
+        slack = 0.05
+        total_spent = self.limit is not None and self.elapsed >= self.limit - slack
+        query_spent = self.query_limit is not None and \
+            time.perf_counter() - began >= self.query_limit - slack
+        cut = "timeout" in reason or "canceled" in reason
+        if cut and query_spent and not total_spent:
             raise _Stop("query_time_limit", reason)
-        if self.limit is not None and (self.elapsed >= self.limit or "timeout" in reason
-                                       or "canceled" in reason):
+        if total_spent or (cut and "timeout" in reason and self.limit is not None):
             raise _Stop("time_limit", reason)
         if "interrupted" in reason or "canceled" in reason:
-            raise _Stop("interrupted", reason)
+            raise _Stop("interrupted", reason)  # Ctrl-C reaches Z3 as a cancel
+        if "memory" in reason:
+            raise _Stop("memory_limit", reason)
         raise _Stop("unknown", reason)
 
 
@@ -224,9 +233,7 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
     kinds = {p.name: p.kind for p in system.properties}
     chosen = list(properties) if properties is not None else \
         [p.name for p in system.properties if p.kind != "constraint"]
-    unknown = [n for n in chosen if n not in kinds or kinds[n] == "constraint"]
-    if unknown:
-        raise KeyError(unknown[0])
+    TransitionSystem.select(system, chosen, kinds=("always", "sometimes"))
     always = [n for n in chosen if kinds[n] == "always"]
     pending = [n for n in chosen if kinds[n] == "sometimes"]
     enc = Encoding(built)
@@ -293,6 +300,10 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
             depth = k
     except _Stop as stop:
         stop_reason = stop.reason
+    except KeyboardInterrupt as e:  # between solver calls: while unrolling or replaying
+        stop_reason = _stop_reason(e)
+    except MemoryError:
+        stop_reason = "memory_limit"
 
     if violation is not None:
         verdict, complete = "violated", False

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import z3
 
 from ..lang.evaluate import evaluate
+from ..stop import stop_reason as _stop_reason
+from ..system import TransitionSystem
 from ..trace import Step, Trace
 from .bmc import Clock, ReplayError, _Stop, compiled_built, new_solver, replay
 from .z3gen import Encoding
@@ -82,6 +84,7 @@ class ProofResult:
     reason: str = ""
     queries: list[dict] = field(default_factory=list)
     vacuous: bool = False
+    stopped: bool = False  # interrupted or out of time: ``prove`` tries no further property
 
     @property
     def proved(self) -> bool:
@@ -105,6 +108,8 @@ def prove(system, *, properties=None, k: int = 1, strengthen=(), base_depth: int
         out.append(prove_property(system, name, k=k, strengthen=strengthen,
                                   base_depth=base_depth, time_limit=left,
                                   query_time_limit=query_time_limit))
+        if out[-1].stopped:
+            break  # interrupted or out of time: the remaining properties are not tried
     return out
 
 
@@ -160,9 +165,8 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
     """
     built = compiled_built(system)
     kinds = {p.name: p.kind for p in system.properties}
-    for n in (name, *strengthen):
-        if kinds.get(n) != "always":
-            raise KeyError(n)
+    TransitionSystem.select(system, [name, *strengthen], kinds=("always",),
+                            purpose="proved or used as lemmas")
     if k < 1:
         raise ValueError(f"the induction depth k must be at least 1, not {k}")
     lemmas = [n for n in dict.fromkeys(strengthen) if n != name]
@@ -173,10 +177,16 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
     result = ProofResult(system.name, name, "unknown", method, k, lemmas, 0.0,
                          vacuous=bool(system.vacuous([name])))
     try:
-        _prove(system, enc, clock, conjuncts, k, max(k - 1, base_depth), result)
+        try:
+            _prove(system, enc, clock, conjuncts, k, max(k - 1, base_depth), result)
+        except KeyboardInterrupt as e:  # between solver calls
+            raise _Stop(_stop_reason(e)) from None
+        except MemoryError:
+            raise _Stop("memory_limit", "out of memory") from None
     except _Stop as stop:
         result.outcome = "unknown"
-        result.reason = {"time_limit": "the time limit ran out",
+        result.stopped = stop.reason in ("time_limit", "interrupted")
+        result.reason = {"memory_limit": "out of memory","time_limit": "the time limit ran out",
                          "query_time_limit": "a solver query ran past --query-time-limit",
                          "interrupted": "interrupted"}.get(stop.reason,
                                                            f"Z3 answered unknown ({stop.detail})")

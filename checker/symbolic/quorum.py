@@ -205,6 +205,13 @@ def _check_weights(weights: dict) -> dict:
         if not isinstance(w, int) or isinstance(w, bool) or w < 0:
             raise QuorumError(f"the weight of voter {v} must be a non-negative integer, "
                               f"not {w!r}")
+        if w > 2 ** 32:
+            raise QuorumError(f"the weight of voter {v} is too large ({w}); weights are small "
+                              "integers")
+    if not any(ws.values()):
+        raise QuorumError("every weight is 0, so no set of voters is a quorum (and "
+                          "'every two quorums intersect' would say nothing); give at least "
+                          "one voter a positive weight")
     return ws
 
 
