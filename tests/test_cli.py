@@ -347,3 +347,48 @@ def test_unavailability_command_bad_input_and_limits(capsys, argv, code):
     assert main(argv) == code
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+COUNTER = '''
+from kafkacheck.checker.lang import *
+class C(Model):
+    name = "c"
+    def variables(m):
+        return {"n": Int(0, 3)}
+    @action()
+    def inc(m, s):
+        require(s.n < 3)
+        s.n = s.n + 1
+'''
+
+
+def test_a_model_without_properties_gives_a_state_count(capsys, tmp_path):
+    model = tmp_path / "counter.py"
+    model.write_text(COUNTER)
+    code, out, _ = run(capsys, "check", f"{model}:C")
+    assert code == 0 and out.splitlines()[-1] == \
+        "Verdict: no properties to check; 4 reachable states."
+
+
+@pytest.mark.parametrize("limit, verdict", [(3, "violated"), (4, "holds")])
+def test_bmc_says_when_its_unrolling_is_complete(capsys, tmp_path, limit, verdict):
+    model = tmp_path / "counter.py"
+    model.write_text(COUNTER + f'''
+    @always
+    def below(m, s):
+        return s.n < {limit}
+''')
+    code, out, _ = run(capsys, "check", f"{model}:C", "--engine", "bmc")
+    last = out.splitlines()[-1]
+    if verdict == "holds":
+        assert code == 0 and last == ("Verdict: holds: no path is longer than 3 steps, so the "
+                                      "unrolling is complete and every checked property holds "
+                                      "in every reachable state.")
+    else:
+        assert code == 1 and last == "Verdict: violated: below, shortest trace 3 steps"
+    assert "0 reachable states" not in out
+
+
+def test_bmc_default_bound_is_in_the_help(capsys):
+    code, out, _ = run(capsys, "check", "--help")
+    assert code == 0 and "10 for bmc" in " ".join(out.split())

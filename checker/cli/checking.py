@@ -27,7 +27,8 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="bfs (default: shortest traces), dfs (less memory), bmc (Z3).")
 @click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
-              help="Explore at most this many steps from an initial state.")
+              help="Explore at most this many steps from an initial state (default: no "
+                   "bound for bfs/dfs, 10 for bmc).")
 @click.option("--max-states", type=click.IntRange(1, MAX_COUNT), default=None,
               help="Store at most this many distinct states; a space that needs more stops there (verdict incomplete).")
 @click.option("--time-limit", type=seconds_type(), default=None,
@@ -132,8 +133,6 @@ class Run:
 
     def _check_properties(self):
         self.system.select(self.properties)  # raises PropertyError, one line
-        if self.properties is None and not self.system.select():
-            raise UserError(f"model {self.system.name} has no properties to check")
 
     def _command(self, max_states, time_limit, exact) -> str:
         spec = self.target.spec
@@ -291,6 +290,15 @@ def _verdict_line(result) -> str:
                        if result.kinds.get(n) != "sometimes"):
         return (f"Verdict: holds vacuously: no checked invariant can fail in this "
                 f"configuration{note}.")
+    if not result.properties:
+        counted = "" if result.engine == "bmc" else \
+            f"; {result.distinct_states:,} reachable states"
+        return f"Verdict: no properties to check{counted}."
+    if result.engine == "bmc":
+        # BMC stores no states: complete means no path of depth+1 steps exists.
+        every = "the non-vacuous properties hold" if vacuous else "every checked property holds"
+        return (f"Verdict: holds: no path is longer than {result.depth} steps, so the "
+                f"unrolling is complete and {every} in every reachable state{note}.")
     if vacuous:
         return (f"Verdict: holds: the non-vacuous properties hold in all "
                 f"{result.distinct_states:,} reachable states{note}.")
