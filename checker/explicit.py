@@ -7,6 +7,9 @@ index of its parent and which successor of the parent it was. A trace is rebuilt
 the parents back to an initial state and replaying the successors forward, so no state is
 stored beyond the search frontier.
 
+A successor that fails a state constraint is checked (TLC's CONSTRAINT) and counted as
+generated, but never stored, expanded, or counted as distinct or in the depth.
+
 - ``bfs``: shortest counterexamples and examples; memory grows with the widest level.
 - ``dfs``: memory grows with the depth; traces are valid but not shortest.
 """
@@ -87,17 +90,19 @@ class _Search:
             self.on_new(s, len(self.parent) - 1)
         return fresh
 
-    def on_new(self, state, index):
-        """Check a newly discovered state; raise _Found on a violation."""
+    def on_new(self, state, index, via=None):
+        """Check a newly discovered state; raise _Found on a violation. ``via`` (a successor
+        position) says the state is that successor of state ``index``, not stored itself: it
+        failed a state constraint."""
         if self.first_bad is not None:
             bad = self.first_bad(state)
             if bad >= 0:
-                self.violation = self.trace(index, self.always[bad], "always")
+                self.violation = self.trace(index, self.always[bad], "always", via=via)
                 raise _Found
         if self.pending:
             for name in list(self.pending):
                 if self.reached[name](state) < 0:
-                    self.examples[name] = self.trace(index, name, "sometimes")
+                    self.examples[name] = self.trace(index, name, "sometimes", via=via)
                     self.pending.remove(name)
 
     def expand(self, state, index):
@@ -134,7 +139,7 @@ class _Search:
                            "states_per_second": len(self.parent) / elapsed})
 
     # -- traces -------------------------------------------------------------------------------
-    def trace(self, index, prop, kind, note="") -> Trace:
+    def trace(self, index, prop, kind, note="", via=None) -> Trace:
         chain = []
         while self.parent[index] >= 0:
             chain.append(self.which[index])
@@ -143,6 +148,9 @@ class _Search:
         steps = [Step("init", self.system.decode(state), state)]
         for pos in reversed(chain):
             action, state = self.system.successors(state)[pos]
+            steps.append(Step(self.system.actions[action], self.system.decode(state), state))
+        if via is not None:
+            action, state = self.system.successors(state)[via]
             steps.append(Step(self.system.actions[action], self.system.decode(state), state))
         return Trace(prop, kind, tuple(steps), note)
 
@@ -175,7 +183,8 @@ class _Search:
             states_per_depth=self.per_depth, stop_reason=self.stop_reason,
             bound={"max_depth": self.max_depth} if self.cut else {},
             fingerprints="exact" if self.exact else "64-bit",
-            collision_probability=0.0 if self.exact else collision_bound(n))
+            collision_probability=0.0 if self.exact else collision_bound(n),
+            vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked))
 
 
 def bfs(system: TransitionSystem, **options) -> CheckResult:
@@ -211,6 +220,12 @@ def _bfs(search: _Search):
                 search.generated += len(succ)
                 for pos, (action, t) in enumerate(succ):
                     fired[action] += 1
+                    if outside is not None and outside(t) >= 0:
+                        # TLC's CONSTRAINT: checked, counted as generated, never stored
+                        if checking:
+                            on_new(t, index, via=pos)
+                            checking = search.first_bad is not None or bool(search.pending)
+                        continue
                     k = key(t)
                     if k in seen:
                         continue
@@ -276,6 +291,9 @@ def _dfs(search: _Search):
             fresh = []
             for pos, (action, t) in enumerate(succ):
                 fired[action] += 1
+                if outside is not None and outside(t) >= 0:
+                    on_new(t, index, via=pos)  # TLC's CONSTRAINT: checked, never stored
+                    continue
                 k = key(t)
                 if k in seen:
                     if index_of is not None:

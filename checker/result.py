@@ -25,6 +25,11 @@ class CheckResult:
     ``violation``) or ``incomplete`` (stopped at a state, time or memory limit, or
     interrupted, before an answer). ``complete`` is true only when the whole reachable space
     was explored; ``bound`` records any depth bound that cut it.
+
+    ``vacuous`` names the checked properties that are constantly true in the checked
+    configuration (``PropertyInfo.constant``): they cannot fail, so they are never reported
+    as holding; ``status()`` gives each property's own outcome. ``depth`` is, for ``bfs``
+    and ``bmc``, the shortest-path depth reached; for ``dfs`` the longest path explored.
     """
 
     system: str
@@ -44,6 +49,39 @@ class CheckResult:
     bound: dict = field(default_factory=dict)
     fingerprints: str = "64-bit"
     collision_probability: float = 0.0
+    vacuous: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def status(self) -> dict[str, str]:
+        """Each checked property's outcome, one of: ``holds``, ``vacuous`` (constantly true
+        here: it checks nothing), ``violated``, ``not_violated_so_far`` (an always-property
+        when the search stopped early or another property failed), ``reached`` (a
+        sometimes-property with an example), ``trivially_reached`` (its example is an
+        initial state), ``unreachable`` (the complete search found no example),
+        ``not_reached_before_stop`` (the search stopped, or was cut at the depth bound,
+        first)."""
+        v = self.violation
+        out = {}
+        for name in self.properties:
+            kind = self.kinds.get(name, v.kind if v is not None and v.property == name
+                                  else ("sometimes" if name in self.examples else "always"))
+            if name in self.vacuous:
+                out[name] = "vacuous"
+            elif v is not None and v.property == name:
+                out[name] = "unreachable" if v.kind == "sometimes" else "violated"
+            elif kind == "sometimes":
+                ex = self.examples.get(name)
+                out[name] = "not_reached_before_stop" if ex is None else \
+                    "trivially_reached" if ex.length == 0 else "reached"
+            elif self.verdict == "holds":
+                out[name] = "holds"
+            else:
+                out[name] = "not_violated_so_far"
+        return out
+
+    @property
+    def depth_meaning(self) -> str:
+        return "longest path explored" if self.engine == "dfs" else "shortest-path depth"
 
     @property
     def states_per_second(self) -> float:

@@ -16,11 +16,18 @@ State = Hashable
 
 @dataclass(frozen=True)
 class PropertyInfo:
-    """A named property. ``kind`` is ``always``, ``sometimes`` or ``constraint``."""
+    """A named property. ``kind`` is ``always``, ``sometimes`` or ``constraint``.
+
+    ``constant`` is the property's value when a back-end can tell that it is the same in
+    every state of the checked configuration (for the modeling language: its expression
+    tree, folded with the model's parameters, is a constant), else None. A property that is
+    constantly true checks nothing: the engines report it as *vacuous*, never as holding.
+    """
 
     name: str
     kind: str
     doc: str = ""
+    constant: bool | None = None
 
 
 class TransitionSystem:
@@ -58,6 +65,15 @@ class TransitionSystem:
         bytes), from which the engines compute 64-bit fingerprints; or None, and the engines
         store whole states."""
         return None
+
+    def vacuous(self, names: Sequence[str]) -> list[str]:
+        """Those of ``names`` that are constantly true in this configuration."""
+        return [p.name for p in self.properties if p.name in names and p.constant is True]
+
+    def kinds(self, names: Sequence[str]) -> dict[str, str]:
+        """The kind (``always`` or ``sometimes``) of each of ``names``."""
+        known = {p.name: p.kind for p in self.properties}
+        return {n: known[n] for n in names if n in known}
 
     def property(self, name: str) -> PropertyInfo:
         for p in self.properties:

@@ -166,6 +166,8 @@ class ZkCluster(Model):
                       "/controller_epoch version, fencing zombie controllers (2.1.0)",
         "KIP-380": "the broker epoch (the czxid of /brokers/ids/<id>) lets the controller "
                    "see a broker that restarted between two watch events (2.2.0)",
+        "KAFKA-14140": "the controller refuses an AlterPartition that adds a replica which is "
+                       "not live or is shutting down (INELIGIBLE_REPLICA, 3.3.2 / 3.4.0)",
     }
 
     # -- cluster shape ---------------------------------------------------------------------
@@ -299,8 +301,6 @@ class ZkCluster(Model):
             "crashes": Int(0, m.max_crashes),
             "shutdowns": Int(0, m.max_shutdowns),
             # == proof-only ghosts ==
-            "stale_write": Bool,             # ghost: ZK accepted a write from a stale controller
-            "epoch_regressed": Bool,         # ghost: some epoch was overwritten by a smaller one
             "outside_isr_election": Bool,    # ghost: an election chose a leader outside the ISR
             "cs_completed": Bool,            # ghost: a broker exited after a controlled shutdown
         }
@@ -450,9 +450,7 @@ class ZkCluster(Model):
                 s.leader[p] = leader
             s.isr[p] = isr
             s.leader_epoch[p] = s.leader_epoch[p] + 1
-            s.epoch_regressed = s.epoch_regressed | (s.ctrl_epoch[c] < s.written_by[p])
             s.written_by[p] = s.ctrl_epoch[c]
-            s.stale_write = s.stale_write | (s.ctrl_epoch[c] != s.controller_epoch)
         return attempt
 
     def _trigger_online(m, s, c, online, gate):
@@ -814,15 +812,17 @@ class ZkCluster(Model):
     def leader_expand_isr(m, s, partition, replica, leader):
         """``Partition.maybeExpandIsr``: a follower that fetches at the leader's epoch and has
         caught up rejoins the ISR, via AlterPartition; the controller refuses replicas that
-        are not live or are shutting down (KAFKA-14140)."""
+        are not live or are shutting down (KAFKA-14140; before that fix it checked only the
+        leader and partition epochs)."""
         p, r = partition, replica
         require(m._isr_change_ok(s, p, leader))
         require(~s.isr[p].contains(r))
         require(m._fetching(s, p, r, leader))
         if m.logs:
             require(m.match_len(s, r, leader, p) == s.log[leader][p].length())
-        require(any_of(m.broker, lambda c: m.active(s, c) & s.ctx_live[c].contains(r) &
-                       ~s.ctx_shutting[c].contains(r)))
+        if m.fixed("KAFKA-14140"):
+            require(any_of(m.broker, lambda c: m.active(s, c) & s.ctx_live[c].contains(r) &
+                           ~s.ctx_shutting[c].contains(r)))
         s.isr[p] = s.isr[p] | r
         s.written_by[p] = s.controller_epoch
 

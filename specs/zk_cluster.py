@@ -27,13 +27,6 @@ class ZkClusterSpec(ZkCluster):
         return all_of(_pairs(m.broker), lambda ab: (s.ctrl_epoch[ab[0]] == 0) |
                       (s.ctrl_epoch[ab[0]] != s.ctrl_epoch[ab[1]]))
 
-    @always
-    def no_stale_controller_write(m, s):
-        """ZooKeeper never accepts a partition-state write from a controller whose epoch is
-        older than ``/controller_epoch`` (a zombie). Expected to hold; refuted with
-        ``--before KAFKA-6082`` (no CheckOp on the controller epoch)."""
-        return ~s.stale_write
-
     # -- partition leadership --------------------------------------------------------------
     @always
     def one_leader_per_epoch(m, s):
@@ -71,8 +64,11 @@ class ZkClusterSpec(ZkCluster):
     def epochs_never_decrease(m, s):
         """No epoch is ever overwritten by a smaller one: ``/controller_epoch``, the partition
         leader epochs, the controller epoch recorded in each partition znode, the epochs
-        brokers accept (INV-EPOCH). Expected to hold."""
-        return ~s.epoch_regressed & all_of(m.partition, lambda p: all_of(
+        brokers accept (INV-EPOCH): no broker holds a leader epoch newer than ZooKeeper's.
+        Expected to hold. (A write's epochs cannot go backwards in this model at all: the
+        controller re-reads the partition znode and writes only if no newer controller wrote
+        it, so that half of INV-EPOCH holds by construction and is not checked here.)"""
+        return all_of(m.partition, lambda p: all_of(
             m.broker, lambda b: s.view_epoch[b][p] <= s.leader_epoch[p]))
 
     @always
@@ -81,7 +77,10 @@ class ZkClusterSpec(ZkCluster):
         registered broker it counts as live holds the current leader epoch of each of its
         partitions, or has a LeaderAndIsr on its way: the controller noticed every restart.
         Expected to hold; refuted with ``--before KIP-380`` (a fast restart coalesced into
-        one watch event goes unnoticed)."""
+        one watch event goes unnoticed) and with ``--before KAFKA-6082`` (a zombie
+        controller, its session lost, rewrites the partition znode after the new controller
+        sent its LeaderAndIsr: ZooKeeper's leader epoch moves past what the brokers hold, and
+        nobody tells them)."""
         def settled(c):
             return m.active(s, c) & ~s.change_queued[c]
 
@@ -94,15 +93,33 @@ class ZkClusterSpec(ZkCluster):
         return all_of(m.broker, lambda c: implies(settled(c), all_of(
             m.broker, lambda b: broker_ok(c, b))))
 
+    @always
+    def shutting_down_broker_not_in_isr(m, s):
+        """While the active controller counts a broker as shutting down, the broker is in the
+        ISR of no partition it follows, unless it is that ISR's only member (which the
+        controller keeps): ``min.insync.replicas`` is never met "on paper" by a follower about
+        to go away. (It may stay the leader, in its ISR, of a partition with no other live
+        ISR member: ``remainingPartitions``.)
+        Expected to hold; refuted with ``--before KAFKA-14140`` (the controller accepted an
+        AlterPartition adding the shutting-down follower back, which still fetches)."""
+        return all_of(m.broker, lambda c: implies(m.active(s, c), all_of(
+            m.partition, lambda p: all_of(
+                m.replicas[p], lambda b: implies(
+                    s.ctx_shutting[c].contains(b) & s.isr[p].contains(b) & (s.leader[p] != b),
+                    s.isr[p].size() == 1)))))
+
     # -- durability ----------------------------------------------------------------------------
     @always
     def acked_write_not_lost(m, s):
         """Every acknowledged write is in the log of the partition's serving leader. With
         ``acks=all`` and ``min.insync.replicas`` ≥ 2 a committed record survives while some
-        ISR member that holds it survives, so this is expected to hold within
-        ``max_crashes=1``; refuted by ``unclean.leader.election.enable=true`` (a replica
-        outside the ISR leads) and by ``min.insync.replicas=1`` (the sole ISR member loses
-        unflushed data in a crash and is re-elected). Vacuous when ``max_writes=0``."""
+        ISR member that holds it survives — but the ISR may shrink to the leader alone, so
+        it holds within ``max_crashes=1`` only with ``max_writes=1``: with two writes both
+        followers fall behind, leave the ISR, and the leader's power loss loses the
+        acknowledged record (13 steps, KIP-966's "last replica standing"). Also refuted by
+        ``unclean.leader.election.enable=true`` (a replica outside the ISR leads) and by
+        ``min.insync.replicas=1`` (the sole ISR member loses unflushed data in a crash and is
+        re-elected). Vacuous when ``max_writes=0``."""
         if not m.logs:
             return True
 

@@ -194,7 +194,18 @@ def test_limits_give_exit_3_and_depth_bound_exit_0(capsys):
 
 def test_dfs_engine_same_count(capsys):
     code, out, _ = run(capsys, "check", "failover", "--engine", "dfs", "--format", "json")
-    assert code == 0 and json.loads(out)["distinct_states"] == 4464
+    d = json.loads(out)
+    assert code == 0 and d["distinct_states"] == 4464
+    assert d["depth_meaning"] == "longest path explored"
+
+
+def test_dfs_depth_is_labelled_the_longest_path_explored(capsys):
+    code, out, _ = run(capsys, "check", "failover", "--engine", "dfs")
+    assert code == 0 and ", longest path explored " in out and ", depth " not in out
+    code, out, _ = run(capsys, "check", "failover")
+    assert code == 0 and ", depth 21," in out and "longest path" not in out
+    d = json.loads(run(capsys, "check", "failover", "--format", "json")[1])
+    assert d["depth_meaning"] == "shortest-path depth"
 
 
 def test_suite_json_matches_records(capsys):
@@ -260,6 +271,66 @@ def test_a_bug_in_a_users_model_is_one_line_naming_the_file_and_line(capsys, tmp
         assert f"at {model}:11: NameError: name 'undefined_name' is not defined" in err
 
 
+def test_a_constant_property_is_reported_vacuous_in_text_and_json(capsys):
+    args = ("check", "zk-cluster", "-p", "max_writes=0", "-p", "max_crashes=0",
+            "-p", "max_shutdowns=0", "--property", "acked_write_not_lost",
+            "--property", "leader_in_isr")
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "acked_write_not_lost                     vacuous" in out
+    assert "leader_in_isr                            holds" in out
+    assert "1 vacuous" in out.splitlines()[-1] and "every checked" not in out
+    code, out, _ = run(capsys, *args, "--format", "json")
+    doc = json.loads(out)
+    assert doc["vacuous"] == ["acked_write_not_lost"]
+    assert doc["property_status"] == {"acked_write_not_lost": "vacuous",
+                                      "leader_in_isr": "holds"}
+    code, out, _ = run(capsys, *args[:-2])
+    assert code == 0 and out.splitlines()[-1].startswith(
+        "Verdict: holds vacuously: no checked invariant can fail")
+    code, out, _ = run(capsys, "check", "zk-cluster", "-p", "max_writes=1", "-p",
+                       "max_crashes=0", "-p", "max_shutdowns=0", "--property",
+                       "acked_write_not_lost", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["vacuous"] == [] and \
+        doc["property_status"] == {"acked_write_not_lost": "holds"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "itf"])
+def test_trace_format_without_trace_out_prints_that_format(capsys, tmp_path, fmt):
+    model = tmp_path / "toy.py"
+    model.write_text(TOY)
+    code, out, err = run(capsys, "check", f"{model}:TwoLeaders", "--trace-format", fmt)
+    assert code == 1
+    doc = json.loads(out)
+    assert (len(doc["states"]) if fmt == "itf" else doc["length"]) == (3 if fmt == "itf" else 2)
+    assert "Verdict: violated" in err
+    code, out, err = run(capsys, "check", f"{model}:TwoLeaders", "--trace-format", fmt,
+                         "--format", "json")
+    assert code == 2 and out == "" and "--trace-out" in err
+
+
+def test_suite_table_has_a_header_row_aligned_with_its_rows():
+    from types import SimpleNamespace
+    from kafkacheck.checker.cli.checking import _suite_header, _suite_row
+    result = SimpleNamespace(violation=None, verdict="holds", distinct_states=94539, depth=27,
+                             seconds=1.5)
+    row = _suite_row(SimpleNamespace(name="default", model="zk-cluster"), result, [])
+    head = _suite_header()
+    assert head.split()[:7] == ["check", "model", "verdict", "states", "depth", "time",
+                                "outcome"]
+    for word, value in (("model", "zk-cluster"), ("verdict", "holds"), ("outcome", "as")):
+        assert head.index(word) == row.index(value)
+    assert head.index("states") + len("states") == row.index("94,539") + len("94,539")
+
+
+def test_a_stopped_run_says_a_sometimes_property_was_not_reached_before_the_stop(capsys):
+    code, out, _ = run(capsys, "check", "zk-cluster", "--max-states", "100")
+    assert code == 3
+    assert "failover_completes                       not reached before the stop" in out
+    assert "no example so far" not in out
+
+
 def test_unavailability_command_json_steps_and_ms(capsys):
     assert main(["unavailability", "--fault", "crash", "-k", "1", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -276,3 +347,48 @@ def test_unavailability_command_bad_input_and_limits(capsys, argv, code):
     assert main(argv) == code
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+COUNTER = '''
+from kafkacheck.checker.lang import *
+class C(Model):
+    name = "c"
+    def variables(m):
+        return {"n": Int(0, 3)}
+    @action()
+    def inc(m, s):
+        require(s.n < 3)
+        s.n = s.n + 1
+'''
+
+
+def test_a_model_without_properties_gives_a_state_count(capsys, tmp_path):
+    model = tmp_path / "counter.py"
+    model.write_text(COUNTER)
+    code, out, _ = run(capsys, "check", f"{model}:C")
+    assert code == 0 and out.splitlines()[-1] == \
+        "Verdict: no properties to check; 4 reachable states."
+
+
+@pytest.mark.parametrize("limit, verdict", [(3, "violated"), (4, "holds")])
+def test_bmc_says_when_its_unrolling_is_complete(capsys, tmp_path, limit, verdict):
+    model = tmp_path / "counter.py"
+    model.write_text(COUNTER + f'''
+    @always
+    def below(m, s):
+        return s.n < {limit}
+''')
+    code, out, _ = run(capsys, "check", f"{model}:C", "--engine", "bmc")
+    last = out.splitlines()[-1]
+    if verdict == "holds":
+        assert code == 0 and last == ("Verdict: holds: no path is longer than 3 steps, so the "
+                                      "unrolling is complete and every checked property holds "
+                                      "in every reachable state.")
+    else:
+        assert code == 1 and last == "Verdict: violated: below, shortest trace 3 steps"
+    assert "0 reachable states" not in out
+
+
+def test_bmc_default_bound_is_in_the_help(capsys):
+    code, out, _ = run(capsys, "check", "--help")
+    assert code == 0 and "10 for bmc" in " ".join(out.split())

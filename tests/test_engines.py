@@ -222,15 +222,26 @@ def test_deadlock_detection_finds_the_nearest_sink(graph):
 
 @SETTINGS
 @given(graphs())
-def test_constraint_states_are_counted_but_not_expanded(graph):
+def test_constraint_states_are_checked_but_never_stored(graph):
+    """TLC's CONSTRAINT: a successor outside it is generated and its invariants checked, but
+    it is not stored, expanded or counted as distinct (an initial state is always stored)."""
     fenced = graph.marked
     g = graph.nx()
     g.remove_edges_from([(u, v, k) for u, v, k in g.edges(keys=True) if u in fenced])
-    expected = graph.reachable(g)
+    reached = graph.reachable(g)
+    expected = set(graph.init) | (reached - fenced)
     for engine in (bfs, dfs):
         result = engine(graph.system(constraint=fenced))
         assert result.verdict == "holds"
         assert result.distinct_states == len(expected)
+    # the invariant "not marked" is checked on the fenced (marked) successors as well
+    result = bfs(graph.system(invariant=True, constraint=fenced))
+    if reached & fenced:
+        assert result.verdict == "violated" and result.violation.property == "safe"
+        assert result.violation.length == nearest(graph.distances(g), fenced)
+        assert_replays(graph, result.violation)
+    else:
+        assert result.verdict == "holds"
 
 
 # -- sometimes-properties ------------------------------------------------------------------

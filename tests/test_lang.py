@@ -365,9 +365,10 @@ def test_properties_and_constraints_are_traced_expressions():
     assert [(p.name, p.kind) for p in built.properties] == \
         [("small", "always"), ("big", "sometimes"), ("bounded", "constraint")]
     result = bfs(model().compile())
-    # the constraint stops expansion at a == 2: three states, the invariant holds
+    # TLC's CONSTRAINT: a == 2 fails it, so it is checked (the example) but not stored:
+    # two distinct states, two generated, depth 1
     result.assert_holds()
-    assert result.distinct_states == 3
+    assert (result.distinct_states, result.states_generated, result.depth) == (2, 2, 1)
     result.assert_example("big", path=["inc()", "inc()"])
     assert model.property_names()[0] == ("small", "always", "")
 
@@ -1254,6 +1255,58 @@ def test_fingerprints_lose_no_state_against_exact_storage(drawn):
     assert (a.verdict, a.distinct_states, a.states_per_depth, a.states_generated) == \
         (b.verdict, b.distinct_states, b.states_per_depth, b.states_generated), recipe
     assert (a.violation and a.violation.length) == (b.violation and b.violation.length)
+
+
+# -- vacuity: a property constant in the configuration is reported as vacuous -------------------
+
+class _Gated(Model):
+    """A counter; ``watch`` decides whether the invariant looks at it at all."""
+
+    name = "gated"
+    watch = Param(True)
+    limit = Param(3, lo=0, hi=5)
+
+    def variables(m):
+        return {"n": Int(0, 5)}
+
+    def init(m, s):
+        s.n = 0
+
+    @action()
+    def inc(m, s):
+        require(s.n < m.limit)
+        s.n = s.n + 1
+
+    @always
+    def small(m, s):
+        if not m.watch:
+            return True
+        return s.n <= m.limit
+
+    @sometimes
+    def started(m, s):
+        return s.n >= 0
+
+    @sometimes
+    def moved(m, s):
+        return s.n > 0 if m.watch else True
+
+
+def test_a_property_constant_true_is_vacuous_never_holds():
+    r = bfs(_Gated(watch=False).compile())
+    assert r.verdict == "holds" and r.distinct_states == 4
+    assert r.vacuous == ["small", "moved"]
+    assert r.status() == {"small": "vacuous", "started": "trivially_reached",
+                          "moved": "vacuous"}
+
+
+def test_a_property_that_reads_the_state_is_not_vacuous():
+    r = bfs(_Gated(watch=True).compile())
+    assert r.vacuous == []
+    assert r.status() == {"small": "holds", "started": "trivially_reached",
+                          "moved": "reached"}
+    stopped = bfs(_Gated(watch=True).compile(), max_depth=0)
+    assert stopped.status()["moved"] == "not_reached_before_stop"
 
 
 # == s.pre, a default init, symmetric refused ====================================================

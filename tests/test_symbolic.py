@@ -400,6 +400,16 @@ def test_isr_only_election_is_proved_for_zk_cluster():
     results = prove(MODELS["zk-cluster"]().compile(),
                     properties=["isr_only_election", "leader_in_isr"])
     assert [r.outcome for r in results] == ["proved", "proved"]
+    assert [r.vacuous for r in results] == [False, False]
+
+
+def test_a_vacuous_property_is_proved_but_flagged_vacuous():
+    results = prove(MODELS["zk-cluster"]().compile(),
+                    properties=["acked_write_not_lost", "leader_in_isr"])
+    assert [(r.outcome, r.vacuous) for r in results] == [("proved", True), ("proved", False)]
+    with_writes = prove(MODELS["zk-cluster"](max_writes=1).compile(),
+                        properties=["acked_write_not_lost"], time_limit=5)
+    assert with_writes[0].vacuous is False
 
 
 @pytest.mark.parametrize("servers", ["3", "4"])

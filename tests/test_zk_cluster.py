@@ -23,7 +23,7 @@ def check(settings=None, before=(), properties=None):
 
 def test_registered_in_catalog():
     assert MODELS["zk-cluster"] is ZkClusterSpec
-    assert set(ZkClusterSpec.fixes) == {"KAFKA-6082", "KIP-380"}
+    assert set(ZkClusterSpec.fixes) == {"KAFKA-6082", "KIP-380", "KAFKA-14140"}
 
 
 def test_default_holds_with_every_property():
@@ -31,7 +31,7 @@ def test_default_holds_with_every_property():
     r.assert_holds()
     assert (r.distinct_states, r.depth) == (94539, 27)
     assert set(r.properties) >= {
-        "one_controller_per_epoch", "no_stale_controller_write", "one_leader_per_epoch",
+        "one_controller_per_epoch", "shutting_down_broker_not_in_isr", "one_leader_per_epoch",
         "isr_only_election", "leader_in_isr", "leader_and_isr_in_assignment",
         "epochs_never_decrease", "restarted_broker_gets_leader_and_isr",
         "acked_write_not_lost", "failover_completes", "controlled_shutdown_completes"}
@@ -58,20 +58,57 @@ def test_durable_with_producer():
     r.assert_example("write_acknowledged", length=4)
 
 
+def test_a_second_write_loses_an_acked_write_with_min_isr_2():
+    """zk-cluster-durable holds only at max_writes=1: with two writes the followers fall
+    behind and leave the ISR, and the leader, alone in it, loses the acked record in a
+    power loss and is re-elected (KIP-966's last replica standing)."""
+    r = check({"max_writes": 2, "max_shutdowns": 0}, properties=["acked_write_not_lost"])
+    r.assert_violation("acked_write_not_lost", length=13)
+    path = r.violation.action_path()
+    assert path[:7] == [
+        "producer_append(partition=0, leader=1)",
+        "leader_shrink_isr(partition=0, replica=2, leader=1)",
+        "follower_fetch(partition=0, replica=3, leader=1)",
+        "leader_complete_produce(partition=0, leader=1)",
+        "producer_append(partition=0, leader=1)",
+        "leader_shrink_isr(partition=0, replica=3, leader=1)",
+        "broker_crash(broker=1, kept=0)"]
+    assert r.distinct_states == 17468
+
+
 def test_before_kafka_6082_zombie_controller_writes():
+    """The zombie controller 3 (its session lost) rewrites the partition znode after the new
+    controller 1 sent its LeaderAndIsr; the brokers, fenced against 3's requests, never
+    learn ZooKeeper's new leader epoch."""
     r = check({"max_crashes": 2, "max_shutdowns": 0}, before={"KAFKA-6082"},
-              properties=["no_stale_controller_write"])
-    r.assert_violation("no_stale_controller_write", path=[
+              properties=["restarted_broker_gets_leader_and_isr"])
+    r.assert_violation("restarted_broker_gets_leader_and_isr", path=[
         "broker_session_expire(broker=2)", "broker_session_expire(broker=3)",
-        "controller_elect(broker=1)", "controller_process_broker_change(broker=3)"])
+        "controller_elect(broker=1)", "broker_receive_leader_and_isr(broker=1)",
+        "controller_process_broker_change(broker=3)", "broker_receive_leader_and_isr(broker=1)"])
     final = r.violation.final_state
     assert final["controller_epoch"] == 2 and final["written_by"][0] == 1
+    assert final["leader_epoch"][0] == 2 and final["view_epoch"][1][0] == 0
+    assert r.distinct_states == 2236
 
 
 def test_kafka_6082_fixed_holds_at_the_same_bounds():
     r = check({"max_crashes": 2, "max_shutdowns": 0})
     r.assert_holds()
     assert r.distinct_states == 32833
+
+
+def test_before_kafka_14140_shutting_down_follower_rejoins_the_isr():
+    r = check(before={"KAFKA-14140"}, properties=["shutting_down_broker_not_in_isr"])
+    r.assert_violation("shutting_down_broker_not_in_isr", path=[
+        "broker_stop(broker=1)", "broker_send_controlled_shutdown(broker=1)",
+        "controller_controlled_shutdown(controller=3, broker=1)",
+        "broker_receive_leader_and_isr(broker=1)", "broker_receive_leader_and_isr(broker=2)",
+        "leader_expand_isr(partition=0, replica=1, leader=2)"])
+    assert r.violation.final_state["isr"][0] == frozenset({1, 2, 3})
+    fixed = check(properties=["shutting_down_broker_not_in_isr"])
+    fixed.assert_holds()
+    assert fixed.distinct_states == 94539
 
 
 def test_before_kip_380_bounce_unnoticed():
@@ -211,7 +248,9 @@ def test_unavailability_bad_input():
         measure("crash", leader=7)
 
 
-ZK_SPECS = ["zk-cluster", "zk-cluster-durable", "zk-cluster-before-kafka-6082",
+ZK_SPECS = ["zk-cluster", "zk-cluster-durable", "zk-cluster-durable-two-writes",
+            "zk-cluster-before-kafka-6082",
+            "zk-cluster-before-kafka-14140",
             "zk-cluster-kafka-6082-fixed", "zk-cluster-before-kip-380", "zk-cluster-unclean",
             "zk-cluster-min-isr-1", "peter-test02", "controlled-shutdown-c17",
             "rolling-restart-3", "rolling-restart-3-wait-isr", "rolling-restart-4",
@@ -246,3 +285,13 @@ def test_a_zombie_controllers_request_does_not_hide_the_active_ones():
             properties=["restarted_broker_gets_leader_and_isr"], max_depth=10)
     assert r.verdict == "holds" and r.bound == {"max_depth": 10}
     assert r.distinct_states == 210624
+
+
+def test_the_leader_epoch_constraint_has_tlc_semantics():
+    """A successor past ``max_leader_epoch`` is generated and checked but never stored: at
+    the default bounds the constraint never binds (94,539 states either way); at
+    ``max_leader_epoch=1`` it cuts the space (74,681 states, depth 25, when such states were
+    stored and counted; 71,413, depth 24, now), the generated count unchanged."""
+    r = check({"max_leader_epoch": 1})
+    r.assert_holds()
+    assert (r.distinct_states, r.states_generated, r.depth) == (71413, 228406, 24)

@@ -27,7 +27,8 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="bfs (default: shortest traces), dfs (less memory), bmc (Z3).")
 @click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
-              help="Explore at most this many steps from an initial state.")
+              help="Explore at most this many steps from an initial state (default: no "
+                   "bound for bfs/dfs, 10 for bmc).")
 @click.option("--max-states", type=click.IntRange(1, MAX_COUNT), default=None,
               help="Store at most this many distinct states; a space that needs more stops there (verdict incomplete).")
 @click.option("--time-limit", type=seconds_type(), default=None,
@@ -41,7 +42,9 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--force", is_flag=True,
               help="Let --trace-out replace an existing file (never an input of the run).")
 @click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
-              help="Format of --trace-out (default: from its suffix, else text).")
+              help="Format of --trace-out (default: from its suffix, else text); json or "
+                   "itf without --trace-out prints the trace so on stdout, the report on "
+                   "stderr.")
 @click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
 @click.option("--coverage", is_flag=True, help="Print how often each action fired.")
 @click.option("--progress/--no-progress", default=None,
@@ -74,6 +77,12 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
     if slow:
         raise UserError("--slow applies to the suite only (no TARGET)")
+    # --trace-format json/itf without --trace-out: the trace in that format is the standard
+    # output (the report goes to stderr), never text in its place.
+    trace_to_stdout = trace_format in ("json", "itf") and trace_out is None
+    if trace_to_stdout and fmt == "json":
+        raise UserError(f"--trace-format {trace_format} without --trace-out would print the "
+                        "trace on stdout after the --format json report; give --trace-out PATH")
     settings = parse_settings(params)
     with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
@@ -87,8 +96,9 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
     if fmt == "json":
         click.echo(json.dumps(run.json(result), indent=2))
     else:
-        click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False)
-    if trace_out is not None:
+        click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False,
+                   err=trace_to_stdout)
+    if trace_out is not None or trace_to_stdout:
         run.write_trace(result, trace_out, trace_format)
     ctx.exit(EXIT[result.verdict])
 
@@ -123,8 +133,6 @@ class Run:
 
     def _check_properties(self):
         self.system.select(self.properties)  # raises PropertyError, one line
-        if self.properties is None and not self.system.select():
-            raise UserError(f"model {self.system.name} has no properties to check")
 
     def _command(self, max_states, time_limit, exact) -> str:
         spec = self.target.spec
@@ -194,14 +202,19 @@ class Run:
     def write_trace(self, result, path, fmt):
         trace = result.violation
         if trace is None or not trace.steps:
-            click.echo(f"note: no counterexample, so {path} was not written", err=True)
+            where = path or "no trace was printed"
+            click.echo(f"note: no counterexample, so {where}" +
+                       (" was not written" if path else ""), err=True)
             return
         fmt = fmt or ("itf" if path.endswith(".itf.json") else
                       "json" if path.endswith(".json") else "text")
         types = {v.name: v.type for v in self.system.layout.variables} \
             if hasattr(self.system, "layout") else None
         text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv)
-        write_whole(path, text)
+        if path is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            write_whole(path, text)
 
 
 def _stats_line(result) -> str:
@@ -210,32 +223,37 @@ def _stats_line(result) -> str:
         return f"Engine bmc: bound {result.depth}, {result.seconds:.2f} s"
     fp = "exact state storage" if result.fingerprints == "exact" else \
         f"64-bit fingerprints, collision probability {result.collision_probability:.1e}"
+    depth = f"longest path explored {result.depth}" if result.engine == "dfs" else \
+        f"depth {result.depth}"
     return (f"Engine {result.engine}: {result.distinct_states:,} distinct states, "
-            f"{result.states_generated:,} generated, depth {result.depth}, "
+            f"{result.states_generated:,} generated, {depth}, "
             f"{result.seconds:.2f} s ({rate}; {fp})")
 
 
+_STATUS_TEXT = {
+    "holds": "holds",
+    "violated": "VIOLATED",
+    "not_violated_so_far": "not violated so far",
+    "trivially_reached": "trivially reached (initial state)",
+    "unreachable": "NO EXAMPLE (unreachable)",
+    "not_reached_before_stop": "not reached before the stop",
+}
+
+
 def _property_lines(result) -> list[str]:
-    v = result.violation
     out = []
-    for name in result.properties:
-        if v is not None and v.property == name:
-            status = "VIOLATED" if v.kind != "sometimes" else "NO EXAMPLE (unreachable)"
-        elif name in result.examples:
+    for name, status in result.status().items():
+        if status == "vacuous":
+            text = "vacuous (constant true in this configuration: checks nothing)" \
+                if result.kinds.get(name) != "sometimes" else \
+                "trivially reached (constant true in this configuration)"
+        elif status == "reached":
             n = result.examples[name].length
-            status = f"example in {n} step{'s' if n != 1 else ''}"
-        elif result.verdict == "holds":
-            status = "holds"
+            text = f"example in {n} step{'s' if n != 1 else ''}"
         else:
-            status = "not violated so far" if name not in _sometimes(result) else \
-                "no example so far"
-        out.append(f"  {name:<40} {status}")
+            text = _STATUS_TEXT[status]
+        out.append(f"  {name:<40} {text}")
     return out
-
-
-def _sometimes(result):
-    return set(result.examples) | {p for p in result.properties if p not in result.examples
-                                   and result.violation and result.violation.kind == "sometimes"}
 
 
 def _verdict_line(result) -> str:
@@ -255,9 +273,35 @@ def _verdict_line(result) -> str:
             f"after {result.distinct_states:,} states"
         return (f"Verdict: incomplete: stopped at {why.get(result.stop_reason, result.stop_reason)}"
                 f" {where}; no violation found so far.")
+    vacuous = [n for n in result.vacuous if result.kinds.get(n) != "sometimes"]
+    inner = ""
+    if vacuous:
+        real = [n for n in result.properties if n not in vacuous and
+                result.kinds.get(n) != "sometimes"]
+        inner = (f"{len(real)} of {len(real) + len(vacuous)} invariants checked; "
+                 f"{len(vacuous)} vacuous, constant true in this configuration: "
+                 f"{', '.join(vacuous)}")
+    note = f" ({inner})" if inner else ""
     if not result.complete:
         return (f"Verdict: holds up to depth {result.bound.get('max_depth')} (the search was "
-                "cut at the depth bound; deeper states were not explored).")
+                f"cut at the depth bound; deeper states were not explored"
+                f"{'; ' + inner if inner else ''}).")
+    if vacuous and all(n in vacuous for n in result.properties
+                       if result.kinds.get(n) != "sometimes"):
+        return (f"Verdict: holds vacuously: no checked invariant can fail in this "
+                f"configuration{note}.")
+    if not result.properties:
+        counted = "" if result.engine == "bmc" else \
+            f"; {result.distinct_states:,} reachable states"
+        return f"Verdict: no properties to check{counted}."
+    if result.engine == "bmc":
+        # BMC stores no states: complete means no path of depth+1 steps exists.
+        every = "the non-vacuous properties hold" if vacuous else "every checked property holds"
+        return (f"Verdict: holds: no path is longer than {result.depth} steps, so the "
+                f"unrolling is complete and {every} in every reachable state{note}.")
+    if vacuous:
+        return (f"Verdict: holds: the non-vacuous properties hold in all "
+                f"{result.distinct_states:,} reachable states{note}.")
     return (f"Verdict: holds: every checked property holds in all "
             f"{result.distinct_states:,} reachable states.")
 
@@ -278,6 +322,8 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
     specs = builtin_specs()
     skipped = [s for s in specs if s.slow and not slow]
     rows = []
+    if fmt == "text":
+        click.echo(_suite_header())
     for spec in specs:
         if spec in skipped:
             continue
@@ -306,6 +352,11 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
         for spec, _, _, diff in failed:
             click.echo(f"DIFFERS {spec.name} ({spec.path.name}): {'; '.join(diff)}")
     return 1 if failed else 0
+
+
+def _suite_header() -> str:
+    return (f"{'check':<30} {'model':<11} {'verdict':<10} {'states':>11} {'depth':>5} "
+            f"{'time':>9}  {'outcome':<12} violated")
 
 
 def _suite_row(spec, result, diff) -> str:

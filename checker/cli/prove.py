@@ -117,6 +117,7 @@ def _result_json(r) -> dict:
                "path": [{"action": s.action, "state": to_json(s.state)} for s in r.cti.path]}
     return {"property": r.property, "outcome": r.outcome, "method": r.method, "k": r.k,
             "lemmas": r.lemmas, "seconds": round(r.seconds, 3), "reason": r.reason or None,
+            "vacuous": r.vacuous,
             "counterexample": trace_json(r.counterexample) if r.counterexample else None,
             "cti": cti}
 
@@ -127,7 +128,10 @@ def _text(model, system, results, argv) -> str:
         how = f"{r.method} (k={r.k})" + (f" with lemmas {', '.join(r.lemmas)}" if r.lemmas
                                           else "")
         took = f"{r.seconds:.2f} s"
-        if r.outcome == "proved":
+        if r.outcome == "proved" and r.vacuous:
+            lines.append(f"  {r.property}: VACUOUS (constant true in this configuration: "
+                         f"nothing to prove), {took}")
+        elif r.outcome == "proved":
             lemmas = "; the lemmas hold too" if r.lemmas else ""
             lines.append(f"  {r.property}: PROVED for every depth by {how}, {took}{lemmas}")
         elif r.outcome == "refuted":

@@ -23,7 +23,9 @@ class CompiledSystem(TransitionSystem):
         self.params = dict(built.params)
         self.layout = built.layout
         self.actions = [a.label for a in built.actions]
-        self.properties = [PropertyInfo(p.name, p.kind, p.doc) for p in built.properties]
+        self.properties = [PropertyInfo(p.name, p.kind, p.doc,
+                                        bool(p.expr.value) if p.expr.is_const else None)
+                           for p in built.properties]
         self.check_deadlock = built.check_deadlock
         self._exprs = {p.name: p.expr for p in built.properties}
         self.successors = compile_successors(built)

@@ -141,8 +141,9 @@ always.__doc__ = "Declare an invariant: it must hold in every reachable state."
 sometimes = _property("sometimes")
 sometimes.__doc__ = "Declare a reachability property: some reachable state satisfies it."
 constraint = _property("constraint")
-constraint.__doc__ = ("Declare a state constraint: states where it fails are counted but not "
-                      "expanded (TLC's CONSTRAINT).")
+constraint.__doc__ = ("Declare a state constraint (TLC's CONSTRAINT): a successor where it "
+                      "fails is generated and checked, but never stored, expanded or counted "
+                      "as a distinct state.")
 
 
 # -- the built model -------------------------------------------------------------------------

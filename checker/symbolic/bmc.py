@@ -326,7 +326,8 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
         seconds=clock.elapsed, properties=chosen, violation=violation, examples=examples,
         stop_reason=stop_reason,
         bound={} if complete or violation is not None else {"max_depth": max_depth},
-        fingerprints="none", collision_probability=0.0)
+        fingerprints="none", collision_probability=0.0,
+        vacuous=system.vacuous(chosen), kinds=system.kinds(chosen))
 
 
 def _type_ok_trace(system, states, acts) -> Trace:

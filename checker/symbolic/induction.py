@@ -68,6 +68,8 @@ class ProofResult:
     ``outcome`` is ``proved``, ``refuted`` (``counterexample`` is a real trace from an initial
     state), ``not_inductive`` (``cti`` shows the step that breaks the candidate invariant) or
     ``unknown`` (``reason`` says why: Z3 unknown, the time limit, or a false lemma).
+    ``vacuous``: the property is constant true in this configuration, so "proved" says
+    nothing (``PropertyInfo.constant``).
     """
 
     system: str
@@ -81,6 +83,7 @@ class ProofResult:
     cti: CounterexampleToInduction | None = None
     reason: str = ""
     queries: list[dict] = field(default_factory=list)
+    vacuous: bool = False
     stopped: bool = False  # interrupted or out of time: ``prove`` tries no further property
 
     @property
@@ -171,7 +174,8 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
     clock = Clock(time_limit, query_time_limit)
     enc = Encoding(built)
     method = "inductive-invariant" if k == 1 else "k-induction"
-    result = ProofResult(system.name, name, "unknown", method, k, lemmas, 0.0)
+    result = ProofResult(system.name, name, "unknown", method, k, lemmas, 0.0,
+                         vacuous=bool(system.vacuous([name])))
     try:
         try:
             _prove(system, enc, clock, conjuncts, k, max(k - 1, base_depth), result)
