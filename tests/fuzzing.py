@@ -39,7 +39,8 @@ FLAGS = {
               "--no-progress", "--bogus"],
     "prove": ["--property", "--induction", "--strengthen", "--base-depth", "--time-limit",
               "--query-time-limit", "--format", "-p", "--before", "--bogus"],
-    "graph": ["--format", "--max-states", "--out", "-p", "--before", "--force", "--bogus"],
+    "graph": ["--format", "--max-states", "--out", "-p", "--before", "--force", "--time-limit",
+              "--bogus"],
     "models": ["--format", "--bogus"],
     "quorum": ["table", "check", "reconfig", "--voters", "--ids", "--rule", "--groups",
                "--weight", "--config", "--limit", "--max", "--from", "--to", "--format"],
@@ -243,7 +244,7 @@ def make_input(rng: random.Random, *, time_limit: float = 3.0, in_process: bool 
         elif a in ("--trace-out", "--out"):
             writes.add(argv[i + 1]) if argv[i + 1] not in files else None
     limit = None
-    if cmd in ("check", "prove") and "--time-limit" not in argv:
+    if cmd in ("check", "prove", "graph") and "--time-limit" not in argv:
         limit = time_limit
         argv += ["--time-limit", str(time_limit)]
     elif "--time-limit" in argv:

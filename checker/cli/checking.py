@@ -34,6 +34,9 @@ ENGINES = ("bfs", "dfs", "bmc")
               metavar="SECONDS", help="Stop after this long (verdict incomplete).")
 @click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
+@click.option("--memory-limit", type=click.IntRange(64, 2 ** 40), default=None, metavar="MB",
+              help="Stop with the statistics so far (exit 3) past this much memory "
+                   "(default: 3/4 of the machine's).")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--trace-out", default=None, metavar="PATH",
@@ -50,7 +53,7 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
-                  time_limit, query_time_limit, exact, fmt, trace_out, force, trace_format,
+                  time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, force, trace_format,
                   show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
@@ -75,6 +78,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
     if slow:
         raise UserError("--slow applies to the suite only (no TARGET)")
     settings = parse_settings(params)
+    guard.limit_memory(memory_limit or guard.default_memory_mb())
     with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
         if trace_out is not None:
@@ -150,6 +154,7 @@ class Run:
             except ImportError:
                 raise UserError("engine bmc needs the symbolic engine, which this build "
                                 "lacks") from None
+
             return bmc(self.system, **{k: v for k, v in self.options.items()
                                        if k in ("properties", "max_depth", "time_limit",
                                                 "query_time_limit")})
@@ -248,6 +253,7 @@ def _verdict_line(result) -> str:
             f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
     if result.verdict == "incomplete":
         why = {"time_limit": "the time limit", "max_states": "the state limit",
+               "memory_limit": "the memory limit (--memory-limit)",
                "max_depth": "the depth bound (a sometimes-property has no example yet)",
                "interrupted": "an interrupt", "unknown": "an unknown solver answer",
                "query_time_limit": "a solver query that ran past --query-time-limit"}
