@@ -85,7 +85,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
             check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit)
-        result = run.execute(clock.left())
+        result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
     if fmt == "json":
@@ -154,7 +154,6 @@ class Run:
             except ImportError:
                 raise UserError("engine bmc needs the symbolic engine, which this build "
                                 "lacks") from None
-
             return bmc(self.system, **{k: v for k, v in self.options.items()
                                        if k in ("properties", "max_depth", "time_limit",
                                                 "query_time_limit")})

@@ -67,7 +67,7 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
         resolved = resolve(target)
         model = resolved.build(settings, tuple(before))
         system = resolved.compile(model)
-        time_left = clock.left()
+        time_left = clock.hand_over()
         always = system.select(kinds=("always",))
         system.select([*properties, *strengthen], kinds=("always",),
                       purpose="proved or used as lemmas")
