@@ -106,8 +106,7 @@ class Run:
         self.target = target
         self.settings = settings
         self.before = tuple(before)
-        self.model = target.build(settings, before)
-        self.system = target.compile(self.model)
+        self.model, self.system = target.system(settings, before)
         self.engine = engine or (spec.engine if spec else "bfs")
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)

@@ -34,7 +34,7 @@ def graph_command(ctx, target, params, before, fmt, max_states, out, force, time
         resolved = resolve(target)
         if out is not None:
             check_output(out, "--out", inputs=resolved.inputs(), force=force)
-        system = resolved.compile(resolved.build(settings, before))
+        _, system = resolved.system(settings, before)
         guard.phase = "exploring the state graph"
         try:
             graph = state_graph(system, max_states=max_states)

@@ -65,8 +65,7 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
     guard.limit_memory(memory_limit or guard.default_memory_mb())
     with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
-        model = resolved.build(settings, tuple(before))
-        system = resolved.compile(model)
+        model, system = resolved.system(settings, before)
         time_left = clock.hand_over()
         always = system.select(kinds=("always",))
         system.select([*properties, *strengthen], kinds=("always",),
