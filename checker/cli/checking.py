@@ -66,6 +66,9 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         ctx.exit(0)
     if progress is None:
         progress = sys.stderr.isatty()
+    if force and trace_out is None:
+        raise UserError("--force lets --trace-out replace a file; give --trace-out PATH")
+    guard.limit_memory(memory_limit or guard.default_memory_mb())
     if target is None:
         given = [n for n, v in (("-p", params), ("--before", before),
                                 ("--property", properties), ("--engine", engine),
@@ -78,7 +81,6 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
     if slow:
         raise UserError("--slow applies to the suite only (no TARGET)")
     settings = parse_settings(params)
-    guard.limit_memory(memory_limit or guard.default_memory_mb())
     with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
         if trace_out is not None:

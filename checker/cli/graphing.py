@@ -7,7 +7,7 @@ import click
 from ..graph import GraphTooLarge, state_graph, to_dot, to_graphml, to_json
 from .output import check_output, write_whole
 from . import guard
-from .targets import model_options, parse_settings, resolve, seconds_type
+from .targets import UserError, model_options, parse_settings, resolve, seconds_type
 
 WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 
@@ -28,6 +28,8 @@ WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 @click.pass_context
 def graph_command(ctx, target, params, before, fmt, max_states, out, force, time_limit):
     """Write TARGET's reachable state graph (every state and labelled transition)."""
+    if force and out is None:
+        raise UserError("--force lets --out replace a file; give --out PATH")
     settings = parse_settings(params)
     guard.limit_memory(guard.default_memory_mb())
     with guard.deadline(time_limit):
