@@ -193,3 +193,18 @@ def test_a_signal_stops_a_search_with_its_statistics(sig):
     assert p.returncode == 3 and "Traceback" not in err
     assert time.monotonic() - sent < 2
     assert "Verdict: incomplete" in out or "interrupted while" in err
+
+
+def test_a_configuration_whose_code_is_too_large_is_refused(capsys, monkeypatch):
+    from kafkacheck.checker.lang import pycodegen
+    monkeypatch.setattr(pycodegen, "MAX_SOURCE_BYTES", 1000)
+    code, _, err = run(capsys, "check", "failover")
+    assert code == 2 and one_line(err) and "choose smaller parameters" in err
+
+
+def test_the_memory_limit_stops_a_search_with_its_statistics():
+    p = subprocess.run([sys.executable, "-m", "kafkacheck.checker.cli", "check", "failover",
+                        "-p", "brokers=9", "-p", "partitions=8", "--memory-limit", "300",
+                        "--time-limit", "60"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert "stopped at the memory limit" in p.stdout or "out of memory" in p.stderr
