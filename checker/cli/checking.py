@@ -293,7 +293,12 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
         rows.append((spec, run, result, mismatches(spec, result)))
         if fmt == "text":
             click.echo(_suite_row(spec, result, rows[-1][3]))
-    failed = [r for r in rows if r[3]]
+        if result.stop_reason == "interrupted":
+            break  # Ctrl-C stops the suite, not just the check it was in
+    # a check stopped by a limit or an interrupt has no outcome to compare: exit 3, not 1
+    stopped = [r for r in rows if r[2].verdict == "incomplete" and r[2].stop_reason in
+               ("interrupted", "time_limit", "memory_limit")]
+    failed = [r for r in rows if r[3] and r not in stopped]
     if fmt == "json":
         results = []
         for spec, run, result, diff in rows:
@@ -307,11 +312,16 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
                                "skipped_slow": [s.name for s in skipped]}, indent=2))
     else:
         note = f" ({len(skipped)} slow check(s) skipped: --slow runs them)" if skipped else ""
-        click.echo(f"{len(rows)} checks: {len(rows) - len(failed)} as recorded, "
-                   f"{len(failed)} differ{note}")
+        cut = f", {len(stopped)} stopped before an outcome" if stopped else ""
+        click.echo(f"{len(rows)} checks: {len(rows) - len(failed) - len(stopped)} as recorded, "
+                   f"{len(failed)} differ{cut}{note}")
         for spec, _, _, diff in failed:
             click.echo(f"DIFFERS {spec.name} ({spec.path.name}): {'; '.join(diff)}")
-    return 1 if failed else 0
+        for spec, _, result, _ in stopped:
+            click.echo(f"STOPPED {spec.name} ({spec.path.name}): {result.stop_reason}")
+        if len(rows) + len(skipped) < len(specs):
+            click.echo(f"interrupted: {len(specs) - len(skipped) - len(rows)} check(s) not run")
+    return 1 if failed else 3 if stopped else 0
 
 
 def _suite_row(spec, result, diff) -> str:
