@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 
@@ -330,11 +331,16 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
     rows = []
     if fmt == "text":
         click.echo(_suite_header())
+    # --time-limit bounds the whole suite: each check gets what the earlier ones left
+    start = time.perf_counter()
     for spec in specs:
         if spec in skipped:
             continue
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if left is not None and left <= 0:
+            break
         target = Target(spec.name, resolve(spec.name).model_class, spec)
-        run = Run(target, {}, (), (), None, None, None, time_limit, False, progress)
+        run = Run(target, {}, (), (), None, None, None, left, False, progress)
         result = run.execute()
         rows.append((spec, run, result, mismatches(spec, result)))
         if fmt == "text":
@@ -366,8 +372,11 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
         for spec, _, result, _ in stopped:
             click.echo(f"STOPPED {spec.name} ({spec.path.name}): {result.stop_reason}")
         if len(rows) + len(skipped) < len(specs):
-            click.echo(f"interrupted: {len(specs) - len(skipped) - len(rows)} check(s) not run")
-    return 1 if failed else 3 if stopped else 0
+            why = "interrupted" if stopped and stopped[-1][2].stop_reason == "interrupted" \
+                else "stopped at the time limit"
+            click.echo(f"{why}: {len(specs) - len(skipped) - len(rows)} check(s) not run")
+    not_run = len(rows) + len(skipped) < len(specs)
+    return 1 if failed else 3 if stopped or not_run else 0
 
 
 def _suite_header() -> str:
