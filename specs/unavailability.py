@@ -7,7 +7,8 @@ measures it on a model, over every explored run, in two units:
 
 - **steps**: actions of the model taken while the partition is unavailable;
 - **milliseconds**: the same steps weighted by durations taken from Kafka's configuration
-  (``zookeeper.session.timeout.ms`` for a session expiry, a network round trip for a request),
+  (a session expiry between 2/3 of ``zookeeper.session.timeout.ms`` and the timeout plus one
+  ZooKeeper tick, a network round trip for a request),
   declared per model in ``DURATIONS`` below. Every action of the model has an entry, so that no
   step is free by omission.
 
@@ -42,9 +43,18 @@ FAULTS = ("crash", "controller_crash", "controlled_shutdown")
 # Durations in milliseconds, by Kafka configuration key where Kafka has one.
 TIMINGS = {
     "zookeeper.session.timeout.ms": 18000,   # ZkConfigs: a dead broker's session expires
+    "zookeeper.tick.ms": 2000,               # ZooKeeper's tickTime: expiry is checked per tick
     "network.round.trip.ms": 5,              # one request and its response (an assumption)
     "zookeeper.write.ms": 5,                 # one ZooKeeper write or multi (an assumption)
 }
+
+
+def _session_expiry(t: dict) -> tuple[int, int]:
+    """A crashed broker's session expires between 2/3 of the timeout after the crash (its
+    last ping, sent every third of the timeout, was that long before) and the timeout plus
+    one tick (ZooKeeper's ``ExpiryQueue`` rounds expiry up to the next tick)."""
+    timeout = t["zookeeper.session.timeout.ms"]
+    return timeout * 2 // 3, timeout + t["zookeeper.tick.ms"]
 
 # Per model: each action name -> the timing key its step takes (None: instantaneous).
 DURATIONS = {
@@ -107,11 +117,17 @@ def leader_assignment(ids, leader, k) -> str:
 
 
 def durations(model: str, timings: dict) -> dict:
-    """Action name -> milliseconds for ``model`` under ``timings``."""
+    """Action name -> (least, greatest) milliseconds for ``model`` under ``timings``."""
     if model not in DURATIONS:
         raise ParameterError(f"unavailability is measured on {', '.join(DURATIONS)}; "
                              f"got model {model!r}")
-    return {a: (0 if key is None else timings[key]) for a, key in DURATIONS[model].items()}
+    def span(key):
+        if key is None:
+            return 0, 0
+        if key == "zookeeper.session.timeout.ms":
+            return _session_expiry(timings)
+        return timings[key], timings[key]
+    return {a: span(key) for a, key in DURATIONS[model].items()}
 
 
 def measure(fault: str = "crash", *, k: int = 3, brokers: int = 3, leader: int = 1,
@@ -120,8 +136,8 @@ def measure(fault: str = "crash", *, k: int = 3, brokers: int = 3, leader: int =
     """Measure per-partition unavailability after ``fault`` of broker ``leader``.
 
     >>> d = measure("crash", k=3)
-    >>> [(r.steps["best"], r.ms["best"]) for r in d.rows]
-    [(3, 18010), (3, 18010), (3, 18010)]
+    >>> [(r.steps["best"], r.ms["best"], r.ms["worst"]) for r in d.rows]
+    [(3, 12010, 20040), (3, 12010, 20050), (3, 12010, 20040)]
     """
     _validate(fault, k, brokers, leader, retries)
     timings = {**TIMINGS, **(timings or {})}
@@ -143,7 +159,8 @@ def measure(fault: str = "crash", *, k: int = 3, brokers: int = 3, leader: int =
                  if system.actions[a] == label)
     served, handled = _predicates(system, leader, fault)
     parts = list(range(len(model.partition)))
-    weights = {"steps": lambda a: 1, "ms": lambda a: ms[a.split("(")[0]]}
+    weights = {"steps": lambda a: 1, "ms_least": lambda a: ms[a.split("(")[0]][0],
+               "ms_most": lambda a: ms[a.split("(")[0]][1]}
     out = Downtime("zk-cluster", fault, leader, controller, ids, len(parts), retries,
                    timings)
     try:
@@ -162,7 +179,7 @@ def measure(fault: str = "crash", *, k: int = 3, brokers: int = 3, leader: int =
             steps = c.best["steps"]
             out.rows.append(PartitionDowntime(
                 p, new_leader, {"best": steps, "worst": c.worst["steps"]},
-                {"best": c.best["ms"], "worst": c.worst["ms"]},
+                {"best": c.best["ms_least"], "worst": c.worst["ms_most"]},
                 None if steps is None else steps > retries))
     except PathLimit as e:
         raise Cut(f"{fault}: {e} (raise --max-states or use fewer brokers or "

@@ -214,7 +214,7 @@ def test_unavailability_crash_vs_controlled_shutdown():
     crash = measure("crash", k=3)
     assert [(r.steps["best"], r.steps["worst"]) for r in crash.rows] == [(3, 11), (3, 13), (3, 11)]
     assert [(r.ms["best"], r.ms["worst"]) for r in crash.rows] == \
-        [(18010, 18040), (18010, 18050), (18010, 18040)]
+        [(12010, 20040), (12010, 20050), (12010, 20040)]
     assert [r.new_leader for r in crash.rows] == [2, 3, 2]
     assert all(r.failed_write for r in crash.rows)          # 2 retries < 3 steps
     assert crash.path[1] == "broker_session_expire(broker=1)"   # detection comes first
@@ -223,16 +223,16 @@ def test_unavailability_crash_vs_controlled_shutdown():
     assert [r.ms["best"] for r in cs.rows] == [5, 5, 5]
     assert not any(r.failed_write for r in cs.rows)
     assert measure("crash", k=3, retries=3).rows[0].failed_write is False
-    # the crash's best case is the session timeout plus one ZooKeeper write and one request
+    # the crash's best case: 2/3 of the session timeout, one ZooKeeper write, one request
     quick = measure("crash", k=1, timings={"zookeeper.session.timeout.ms": 6000})
-    assert quick.rows[0].ms["best"] == 6010
+    assert quick.rows[0].ms["best"] == 4010
 
 
 def test_unavailability_when_the_controller_itself_crashes():
     d = measure("controller_crash", k=3)
     assert d.controller == d.leader == 1
     assert "controller_elect(broker=2)" in d.path      # a new controller elects the leaders
-    assert [r.ms["best"] for r in d.rows] == [18010] * 3
+    assert [r.ms["best"] for r in d.rows] == [12010] * 3
     assert d.rows[0].new_leader == (1, 2)              # or the crashed broker, back first
 
 
