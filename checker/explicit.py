@@ -332,6 +332,9 @@ def _run(loop, system, engine: str, options: dict) -> CheckResult:
         pass
     except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or the time limit's timer
         search.stop_reason = stop_reason(e)
+    except MemoryError:  # the address-space limit (--memory-limit) or the machine's
+        search.seen = set()  # free the visited set, so that the statistics can be reported
+        search.stop_reason = "memory_limit"
     return search.result()
 
 

@@ -98,16 +98,15 @@ def trace_text(trace: Trace, *, command: str | None = None) -> str:
         lines.append(f"  ({trace.note})")
     prev = None
     for i, step in enumerate(trace.steps):
-        flat = _flat_state(step.state)
         lines.append(f"{i:>3}: {step.action}")
         if prev is None:
             lines.extend(f"       {k} = {show(v)}" for k, v in step.state.items())
         else:
-            changed = [(k, prev.get(k), v) for k, v in flat.items() if prev.get(k) != v]
-            lines.extend(f"       {k}: {show(a)} -> {show(b)}" for k, a, b in changed)
+            changed = changes(prev, step.state)
+            lines.extend(f"       {k}: {show(a)} -> {show(b)}" for k, (a, b) in changed.items())
             if not changed:
                 lines.append("       (no change)")
-        prev = flat
+        prev = step.state
     if trace.length > 0:
         lines.append("Final state:")
         lines.extend(f"       {k} = {show(v)}" for k, v in trace.final_state.items())

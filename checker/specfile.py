@@ -187,37 +187,41 @@ def problems(data: dict) -> list[str]:
     return out
 
 
-def _read(path: Path) -> str:
+def read_text(path, what: str = "check file", max_bytes: int = MAX_BYTES) -> str:
+    """A small UTF-8 text file a user named, or SpecError in one line: a directory, a FIFO or
+    device (which could block or never end), a huge file or bytes that are not UTF-8 are
+    each refused before anything is read from them."""
     import stat
+    path = Path(path)
     try:
         st = path.stat()
     except OSError as e:
-        raise SpecError(f"cannot read check file {path}: {e.strerror}") from None
+        raise SpecError(f"cannot read {what} {path}: {e.strerror}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise SpecError(f"check file {path} is a directory; name a .toml file")
+        raise SpecError(f"{what} {path} is a directory; name a file")
     if not stat.S_ISREG(st.st_mode):
-        raise SpecError(f"check file {path} is not a regular file (a FIFO, socket or device)")
-    if st.st_size > MAX_BYTES:
-        raise SpecError(f"check file {path} is larger than {MAX_BYTES:,} bytes; a check file "
-                        "is a few lines of TOML")
+        raise SpecError(f"{what} {path} is not a regular file (a FIFO, socket or device)")
+    if st.st_size > max_bytes:
+        raise SpecError(f"{what} {path} is larger than {max_bytes:,} bytes; is it the right "
+                        "file?")
     try:
         with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+            raw = f.read(max_bytes + 1)
     except OSError as e:
-        raise SpecError(f"cannot read check file {path}: {e.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise SpecError(f"check file {path} is larger than {MAX_BYTES:,} bytes")
+        raise SpecError(f"cannot read {what} {path}: {e.strerror}") from None
+    if len(raw) > max_bytes:
+        raise SpecError(f"{what} {path} is larger than {max_bytes:,} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise SpecError(f"{path}: not UTF-8 text (byte {e.start}); save the check file as "
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start}); save the {what} as "
                         "UTF-8") from None
 
 
 def load_spec(path) -> SpecFile:
     """Read and validate one check file; raise SpecError with a one-line reason."""
     path = Path(path)
-    text = _read(path)
+    text = read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

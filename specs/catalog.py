@@ -2,10 +2,12 @@
 
 from kafkacheck.specs.ensemble import EnsembleSpec
 from kafkacheck.specs.failover import FailoverSpec
+from kafkacheck.specs.kraft_quorum import KraftQuorumSpec
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
 
 MODELS = {
     "failover": FailoverSpec,
     "ensemble": EnsembleSpec,
     "zk-cluster": ZkClusterSpec,
+    "kraft-quorum": KraftQuorumSpec,
 }

@@ -39,7 +39,8 @@ FLAGS = {
               "--no-progress", "--bogus"],
     "prove": ["--property", "--induction", "--strengthen", "--base-depth", "--time-limit",
               "--query-time-limit", "--format", "-p", "--before", "--bogus"],
-    "graph": ["--format", "--max-states", "--out", "-p", "--before", "--force", "--bogus"],
+    "graph": ["--format", "--max-states", "--out", "-p", "--before", "--force", "--time-limit",
+              "--bogus"],
     "models": ["--format", "--bogus"],
     "quorum": ["table", "check", "reconfig", "--voters", "--ids", "--rule", "--groups",
                "--weight", "--config", "--limit", "--max", "--from", "--to", "--format"],
@@ -210,13 +211,16 @@ def make_input(rng: random.Random, *, time_limit: float = 3.0, in_process: bool 
                                         "init": "while True: pass"}).encode()}
     focused = rng.random() < 0.6  # a hostile file behind an otherwise ordinary command
     if focused:
-        cmd = rng.choice(["check", "check", "check", "check", "prove", "graph"])
+        cmd = rng.choice(["check", "check", "check", "check", "prove", "graph", "quorum"])
     else:
         cmd = rng.choice(["check", "check", "check", "prove", "graph", "models", "quorum",
                           "quorum", "", "bogus", "--version", "--help"])
     argv = [cmd] if cmd else []
-    if focused:
-        argv.append(rng.choice(["m.py:M", "m.py:M", "bad.toml"]))
+    if focused and cmd == "quorum":
+        argv += ["check", "--config", rng.choice(["zoo.cfg", "bad.toml", "zero.toml",
+                                                  "fifo.py", "dir.py", "m.py", "nope"])]
+    elif focused:
+        argv.append(rng.choice(["m.py:M", "m.py:M", "bad.toml", "zero.toml"]))
         if cmd == "graph":
             argv += ["--format", rng.choice(["dot", "json", "graphml"])]
     elif cmd in ("check", "prove", "graph"):
@@ -243,7 +247,7 @@ def make_input(rng: random.Random, *, time_limit: float = 3.0, in_process: bool 
         elif a in ("--trace-out", "--out"):
             writes.add(argv[i + 1]) if argv[i + 1] not in files else None
     limit = None
-    if cmd in ("check", "prove") and "--time-limit" not in argv:
+    if cmd in ("check", "prove", "graph") and "--time-limit" not in argv:
         limit = time_limit
         argv += ["--time-limit", str(time_limit)]
     elif "--time-limit" in argv:
@@ -277,6 +281,8 @@ def materialize(inp: Input, folder: str) -> None:
     os.makedirs(os.path.join(folder, "dir.py"), exist_ok=True)
     if not os.path.exists(os.path.join(folder, "fifo.py")):
         os.mkfifo(os.path.join(folder, "fifo.py"))
+    if not os.path.lexists(os.path.join(folder, "zero.toml")):
+        os.symlink("/dev/zero", os.path.join(folder, "zero.toml"))
 
 
 def violations(inp: Input, code: int, out: str, err: str, before: dict, after: dict,

@@ -18,7 +18,7 @@ from kafkacheck.checker.cli import main
 sys.path.insert(0, os.path.dirname(__file__))
 import fuzzing  # noqa: E402
 
-FUZZ = settings(max_examples=int(os.environ.get("KAFKACHECK_FUZZ_EXAMPLES", "60")),
+FUZZ = settings(max_examples=int(os.environ.get("KAFKACHECK_FUZZ_EXAMPLES", "200")),
                 deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 
@@ -35,6 +36,9 @@ ENGINES = ("bfs", "dfs", "bmc")
               metavar="SECONDS", help="Stop after this long (verdict incomplete).")
 @click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
+@click.option("--memory-limit", type=click.IntRange(64, 2 ** 40), default=None, metavar="MB",
+              help="Stop with the statistics so far (exit 3) past this much memory "
+                   "(default: 3/4 of the machine's).")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--trace-out", default=None, metavar="PATH",
@@ -53,7 +57,7 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
-                  time_limit, query_time_limit, exact, fmt, trace_out, force, trace_format,
+                  time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, force, trace_format,
                   show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
@@ -66,6 +70,9 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         ctx.exit(0)
     if progress is None:
         progress = sys.stderr.isatty()
+    if force and trace_out is None:
+        raise UserError("--force lets --trace-out replace a file; give --trace-out PATH")
+    guard.limit_memory(memory_limit or guard.default_memory_mb())
     if target is None:
         given = [n for n, v in (("-p", params), ("--before", before),
                                 ("--property", properties), ("--engine", engine),
@@ -90,7 +97,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
             check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit)
-        result = run.execute(clock.left())
+        result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
     if fmt == "json":
@@ -112,8 +119,7 @@ class Run:
         self.target = target
         self.settings = settings
         self.before = tuple(before)
-        self.model = target.build(settings, before)
-        self.system = target.compile(self.model)
+        self.model, self.system = target.system(settings, before)
         self.engine = engine or (spec.engine if spec else "bfs")
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)
@@ -266,6 +272,7 @@ def _verdict_line(result) -> str:
             f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
     if result.verdict == "incomplete":
         why = {"time_limit": "the time limit", "max_states": "the state limit",
+               "memory_limit": "the memory limit (--memory-limit)",
                "max_depth": "the depth bound (a sometimes-property has no example yet)",
                "interrupted": "an interrupt", "unknown": "an unknown solver answer",
                "query_time_limit": "a solver query that ran past --query-time-limit"}
@@ -324,16 +331,26 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
     rows = []
     if fmt == "text":
         click.echo(_suite_header())
+    # --time-limit bounds the whole suite: each check gets what the earlier ones left
+    start = time.perf_counter()
     for spec in specs:
         if spec in skipped:
             continue
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if left is not None and left <= 0:
+            break
         target = Target(spec.name, resolve(spec.name).model_class, spec)
-        run = Run(target, {}, (), (), None, None, None, time_limit, False, progress)
+        run = Run(target, {}, (), (), None, None, None, left, False, progress)
         result = run.execute()
         rows.append((spec, run, result, mismatches(spec, result)))
         if fmt == "text":
             click.echo(_suite_row(spec, result, rows[-1][3]))
-    failed = [r for r in rows if r[3]]
+        if result.stop_reason == "interrupted":
+            break  # Ctrl-C stops the suite, not just the check it was in
+    # a check stopped by a limit or an interrupt has no outcome to compare: exit 3, not 1
+    stopped = [r for r in rows if r[2].verdict == "incomplete" and r[2].stop_reason in
+               ("interrupted", "time_limit", "memory_limit")]
+    failed = [r for r in rows if r[3] and r not in stopped]
     if fmt == "json":
         results = []
         for spec, run, result, diff in rows:
@@ -347,11 +364,19 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
                                "skipped_slow": [s.name for s in skipped]}, indent=2))
     else:
         note = f" ({len(skipped)} slow check(s) skipped: --slow runs them)" if skipped else ""
-        click.echo(f"{len(rows)} checks: {len(rows) - len(failed)} as recorded, "
-                   f"{len(failed)} differ{note}")
+        cut = f", {len(stopped)} stopped before an outcome" if stopped else ""
+        click.echo(f"{len(rows)} checks: {len(rows) - len(failed) - len(stopped)} as recorded, "
+                   f"{len(failed)} differ{cut}{note}")
         for spec, _, _, diff in failed:
             click.echo(f"DIFFERS {spec.name} ({spec.path.name}): {'; '.join(diff)}")
-    return 1 if failed else 0
+        for spec, _, result, _ in stopped:
+            click.echo(f"STOPPED {spec.name} ({spec.path.name}): {result.stop_reason}")
+        if len(rows) + len(skipped) < len(specs):
+            why = "interrupted" if stopped and stopped[-1][2].stop_reason == "interrupted" \
+                else "stopped at the time limit"
+            click.echo(f"{why}: {len(specs) - len(skipped) - len(rows)} check(s) not run")
+    not_run = len(rows) + len(skipped) < len(specs)
+    return 1 if failed else 3 if stopped or not_run else 0
 
 
 def _suite_header() -> str:

@@ -6,7 +6,8 @@ import click
 
 from ..graph import GraphTooLarge, state_graph, to_dot, to_graphml, to_json
 from .output import check_output, write_whole
-from .targets import model_options, parse_settings, resolve
+from . import guard
+from .targets import UserError, model_options, parse_settings, resolve, seconds_type
 
 WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
 
@@ -22,18 +23,27 @@ WRITERS = {"dot": to_dot, "graphml": to_graphml, "json": to_json}
                    "replaces one).")
 @click.option("--force", is_flag=True,
               help="Let --out replace an existing file (never an input of the run).")
+@click.option("--time-limit", type=seconds_type(), default=None, metavar="SECONDS",
+              help="Stop after this long (exit 3), loading and building the model included.")
 @click.pass_context
-def graph_command(ctx, target, params, before, fmt, max_states, out, force):
+def graph_command(ctx, target, params, before, fmt, max_states, out, force, time_limit):
     """Write TARGET's reachable state graph (every state and labelled transition)."""
-    resolved = resolve(target)
-    if out is not None:
-        check_output(out, "--out", inputs=resolved.inputs(), force=force)
-    system = resolved.compile(resolved.build(parse_settings(params), before))
-    try:
-        graph = state_graph(system, max_states=max_states)
-    except GraphTooLarge as e:
-        click.echo(f"error: {e}", err=True)
-        ctx.exit(3)
+    if force and out is None:
+        raise UserError("--force lets --out replace a file; give --out PATH")
+    settings = parse_settings(params)
+    guard.limit_memory(guard.default_memory_mb())
+    with guard.deadline(time_limit):
+        resolved = resolve(target)
+        if out is not None:
+            check_output(out, "--out", inputs=resolved.inputs(), force=force)
+        _, system = resolved.system(settings, before)
+        guard.phase = "exploring the state graph"
+        try:
+            graph = state_graph(system, max_states=max_states)
+        except GraphTooLarge as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(3)
+    guard.phase = "writing the graph"
     text = WRITERS[fmt](graph)
     if out is not None:
         write_whole(out, text)

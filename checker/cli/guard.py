@@ -45,9 +45,19 @@ def install():
         return lambda: None
 
     wake = _wake_z3()
+    try:
+        import resource
+        rlimit = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, ValueError, OSError):
+        rlimit = None
 
     def restore():
         signal.setitimer(signal.ITIMER_REAL, 0)
+        if rlimit is not None:
+            try:
+                resource.setrlimit(resource.RLIMIT_AS, rlimit)
+            except (ValueError, OSError):
+                pass
         for s, h in old.items():
             signal.signal(s, h if h is not None else signal.SIG_DFL)
         wake()
@@ -103,6 +113,13 @@ class Clock:
             return None
         return max(0.0, self.limit - (time.monotonic() - self.start))
 
+    def hand_over(self) -> float | None:
+        """Disarm the timer and return the time left: from here an engine that keeps its
+        own time limit runs (one that stops itself with its statistics, which a timer firing
+        while it reports them would lose)."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return self.left()
+
 
 @contextmanager
 def deadline(limit: float | None):
@@ -123,3 +140,35 @@ def deadline(limit: float | None):
 
 #: what the command is doing, for the message when it is stopped before an engine reports
 phase = "starting"
+
+
+def physical_memory_mb() -> int | None:
+    import os
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 ** 20
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_memory_mb() -> int | None:
+    """Three quarters of the machine's memory: a run stops with its statistics (exit 3)
+    before the operating system starts swapping or kills it."""
+    total = physical_memory_mb()
+    return None if total is None else max(256, total * 3 // 4)
+
+
+def limit_memory(mb: int | None) -> None:
+    """Cap this process's address space at ``mb`` MiB (Python then raises MemoryError, which
+    the engines turn into stop reason ``memory_limit``)."""
+    if mb is None:
+        return
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        want = mb * 2 ** 20
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        if soft == resource.RLIM_INFINITY or want < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ImportError, ValueError, OSError):
+        pass

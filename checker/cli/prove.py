@@ -40,10 +40,13 @@ def _bad_input(message: str):
               metavar="SECONDS", help="Stop after this long in all (outcome unknown).")
 @click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="Give up on any one solver query after this long.")
+@click.option("--memory-limit", type=click.IntRange(64, 2 ** 40), default=None, metavar="MB",
+              help="Give up (outcome unknown, exit 3) past this much memory (default: 3/4 of "
+                   "the machine's).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
 def prove_command(ctx, target, params, before, properties, k, strengthen, base_depth,
-                  time_limit, query_time_limit, fmt):
+                  time_limit, query_time_limit, memory_limit, fmt):
     """Prove TARGET's always-properties for every depth: k-induction with Z3.
 
     \b
@@ -59,11 +62,11 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
 
     from . import guard
     settings = parse_settings(params)
+    guard.limit_memory(memory_limit or guard.default_memory_mb())
     with guard.deadline(time_limit) as clock:
         resolved = resolve(target)
-        model = resolved.build(settings, tuple(before))
-        system = resolved.compile(model)
-        time_left = clock.left()
+        model, system = resolved.system(settings, before)
+        time_left = clock.hand_over()
         always = system.select(kinds=("always",))
         system.select([*properties, *strengthen], kinds=("always",),
                       purpose="proved or used as lemmas")

@@ -14,7 +14,6 @@ quorums are shown); 2 bad input.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -44,10 +43,11 @@ def _system(voters, ids, rule, groups, weights, config) -> Q.QuorumSystem:
             if voters or ids or groups or weights:
                 raise click.UsageError("--config gives the whole system; drop --voters, "
                                        "--ids, --groups and --weight")
+            from ..specfile import SpecError, read_text
             try:
-                text = Path(config).read_text()
-            except OSError as e:
-                raise click.UsageError(f"cannot read {config}: {e.strerror}") from None
+                text = read_text(config, "configuration file")
+            except SpecError as e:
+                raise click.UsageError(str(e)) from None
             return Q.from_properties(Q.parse_properties(text))
         ws = {}
         for pair in weights:
@@ -152,7 +152,7 @@ def table_command(max_n, fmt):
                    "hierarchical system.")
 @click.option("--weight", "weights", multiple=True, metavar="ID=W",
               help="A voter's weight (zoo.cfg's weight.ID=W; default 1), repeatable.")
-@click.option("--config", type=click.Path(dir_okay=False), default=None,
+@click.option("--config", default=None, metavar="FILE",
               help="Read group.N / weight.N / server.N lines from a key=value file.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="Show at most this many smallest failure sets.")

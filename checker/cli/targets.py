@@ -84,6 +84,12 @@ class Target:
         with self._user_code():
             return model.compile()
 
+    def system(self, settings: dict[str, str], before=()):
+        """The model built and compiled for the engines, once per run: ``(model, system)``.
+        Every command (check, prove, graph) gets its transition system here."""
+        model = self.build(settings, tuple(before))
+        return model, self.compile(model)
+
     def inputs(self) -> list[str]:
         """The files this target is read from: a run must never write over them."""
         import inspect

@@ -148,7 +148,19 @@ def successors_source(built) -> str:
     return "\n".join(lines)
 
 
+#: generated source beyond this is refused before Python compiles it: compiling source costs
+#: many times its size in memory and minutes of time (the largest built-in configuration
+#: generates about 1 MiB)
+MAX_SOURCE_BYTES = 32 * 2 ** 20
+
+
 def _exec(built, src: str, fname: str):
+    if len(src) > MAX_SOURCE_BYTES:
+        from .errors import ModelError
+        raise ModelError(f"model {built.name}: this configuration generates "
+                         f"{len(src) / 2 ** 20:.0f} MiB of code for {fname} ({len(built.actions):,} "
+                         f"action instances), more than the {MAX_SOURCE_BYTES // 2 ** 20} MiB "
+                         "that can be compiled; choose smaller parameters")
     namespace = {"OutOfRange": OutOfRange}
     exec(compile(src, f"<kafkacheck:{built.name}:{fname}>", "exec"), namespace)
     return namespace[fname]

@@ -78,7 +78,7 @@ class Clock:
         except KeyboardInterrupt as e:
             raise _Stop(_stop_reason(e)) from None
         except z3.Z3Exception as e:  # e.g. out of memory inside Z3: no answer
-            raise _Stop("unknown", str(e)) from None
+            raise _Stop("memory_limit" if "memory" in str(e) else "unknown", str(e)) from None
         if answer == z3.sat:
             return True
         if answer == z3.unsat:
