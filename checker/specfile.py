@@ -21,6 +21,8 @@ A check file is TOML::
     depth = 21
     property = "..."                   # the violated property, when violated
     trace_length = 7                   # its shortest trace, when violated
+    states_generated = 9012            # optional: successors generated (TLC's "generated")
+    trace = ["elect(b=1)", "..."]      # optional: the trace's actions, in order, when violated
     examples = { leader_elected = 3 }  # optional: lengths of sometimes-examples
 
 Every key is checked: an unknown one is an error, never silently ignored.
@@ -103,6 +105,12 @@ def _params(v):
     return None
 
 
+def _actions(v):
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        return "a list of action labels (strings such as \"crash(b=1)\")"
+    return None
+
+
 def _examples(v):
     if not isinstance(v, dict) or any(_count(x) for x in v.values()):
         return "a table of property = number of steps"
@@ -113,7 +121,8 @@ _TOP = {"name": _str, "model": _str, "description": _any_str, "properties": _nam
         "before": _fixes, "engine": _engine, "max_depth": _count, "slow": _bool,
         "show_examples": _bool, "params": _params, "expect": None}
 _EXPECT = {"verdict": _verdict, "distinct_states": _count, "depth": _count, "property": _str,
-           "trace_length": _count, "examples": _examples}
+           "trace_length": _count, "examples": _examples, "states_generated": _count,
+           "trace": _actions}
 _REQUIRED = ("name", "model", "expect")
 
 
@@ -125,6 +134,8 @@ class Expect:
     property: str | None = None
     trace_length: int | None = None
     examples: dict = field(default_factory=dict)
+    states_generated: int | None = None
+    trace: list | None = None
 
 
 @dataclass
@@ -238,6 +249,12 @@ def mismatches(spec: SpecFile, result) -> list[str]:
         out.append(f"violated {v.property if v else 'nothing'}, expected {e.property}")
     if e.trace_length is not None and (v is None or v.length != e.trace_length):
         out.append(f"trace of {v.length if v else '-'} steps, expected {e.trace_length}")
+    if e.states_generated is not None and result.states_generated != e.states_generated:
+        out.append(f"{result.states_generated} generated, expected {e.states_generated}")
+    if e.trace is not None:
+        got = v.action_path() if v is not None else None
+        if got != list(e.trace):
+            out.append(f"trace {got}, expected {list(e.trace)}")
     for name, length in e.examples.items():
         ex = result.examples.get(name)
         if ex is None or ex.length != length:

@@ -208,13 +208,28 @@ def test_dfs_depth_is_labelled_the_longest_path_explored(capsys):
     assert d["depth_meaning"] == "shortest-path depth"
 
 
-def test_suite_json_matches_records(capsys):
+def test_suite_json_and_text_report_each_check(capsys, monkeypatch):
+    # every check file itself is run once, by tests/test_checks.py; here the suite's own
+    # reporting, over two cheap checks and one whose record is made wrong
+    import dataclasses
+    from kafkacheck.checker.cli import checking
+    specs = {s.name: s for s in checking.builtin_specs()}
+    wrong = dataclasses.replace(specs["rolling-restart-3"], expect=dataclasses.replace(
+        specs["rolling-restart-3"].expect, distinct_states=1))
+    monkeypatch.setattr(checking, "builtin_specs",
+                        lambda: [specs["bootstrap-one"], wrong, specs["failover-4-2-3-3"]])
     code, out, _ = run(capsys, "check", "--format", "json")
     d = json.loads(out)
-    assert code == 0, [r["mismatches"] for r in d["results"] if not r["matches"]]
-    names = {r["target"] for r in d["results"]}
-    assert {"failover-3-1-2-3", "failover-3-2-3-3"} <= names
-    assert all(r["matches"] for r in d["results"])
+    assert code == 1 and (d["passed"], d["failed"]) == (1, 1)
+    assert d["skipped_slow"] == ["failover-4-2-3-3"]
+    assert [r["matches"] for r in d["results"]] == [True, False]
+    assert d["results"][1]["mismatches"] == ["319 states, expected 1"]
+    code, out, _ = run(capsys, "check")
+    lines = out.splitlines()
+    assert code == 1 and lines[0].split()[:3] == ["check", "model", "verdict"]
+    assert lines[-2] == ("2 checks: 1 as recorded, 1 differ (1 slow check(s) skipped: "
+                         "--slow runs them)")
+    assert lines[-1] == "DIFFERS rolling-restart-3 (rolling-restart-3.toml): 319 states, expected 1"
 
 
 def test_query_time_limit_is_for_bmc_and_prove(capsys):

@@ -248,34 +248,6 @@ def test_unavailability_bad_input():
         measure("crash", leader=7)
 
 
-ZK_SPECS = ["zk-cluster", "zk-cluster-durable", "zk-cluster-durable-two-writes",
-            "zk-cluster-before-kafka-6082",
-            "zk-cluster-before-kafka-14140",
-            "zk-cluster-kafka-6082-fixed", "zk-cluster-before-kip-380", "zk-cluster-unclean",
-            "zk-cluster-min-isr-1", "peter-test02", "controlled-shutdown-c17",
-            "rolling-restart-3", "rolling-restart-3-wait-isr", "rolling-restart-4",
-            "rolling-restart-4-wait-isr", "bootstrap-one", "bootstrap-all"]
-
-
-@pytest.mark.parametrize("name", ZK_SPECS)
-def test_spec_file_records_the_outcome(name):
-    import tomllib
-    from pathlib import Path
-    import kafkacheck.specs
-    path = Path(kafkacheck.specs.__file__).parent / "checks" / f"{name}.toml"
-    d = tomllib.loads(path.read_text())
-    params = {k: str(v).lower() if isinstance(v, bool) else str(v)
-              for k, v in d.get("params", {}).items()}
-    spec = ZkClusterSpec.from_settings(params, before=d.get("before", ()))
-    r = bfs(spec.compile(), properties=d.get("properties"))
-    exp = d["expect"]
-    assert r.verdict == exp["verdict"]
-    assert (r.distinct_states, r.depth) == (exp["distinct_states"], exp["depth"])
-    if exp["verdict"] == "violated":
-        assert (r.violation.property, r.violation.length) == (exp["property"],
-                                                                exp["trace_length"])
-
-
 def test_a_zombie_controllers_request_does_not_hide_the_active_ones():
     """Regression: requests to a broker are coalesced; a deposed controller's LeaderAndIsr
     (older controller epoch) once replaced the active controller's pending one, so the broker
