@@ -204,7 +204,7 @@ def test_a_configuration_whose_code_is_too_large_is_refused(capsys, monkeypatch)
 
 def test_the_memory_limit_stops_a_search_with_its_statistics():
     p = subprocess.run([sys.executable, "-m", "kafkacheck.checker.cli", "check", "failover",
-                        "-p", "brokers=9", "-p", "partitions=8", "--memory-limit", "300",
+                        "-p", "brokers=9", "-p", "partitions=8", "--memory-limit", "200",
                         "--time-limit", "60"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 3 and "Traceback" not in p.stderr
     assert "stopped at the memory limit" in p.stdout or "out of memory" in p.stderr

@@ -33,7 +33,8 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--max-states", type=click.IntRange(1, MAX_COUNT), default=None,
               help="Store at most this many distinct states; a space that needs more stops there (verdict incomplete).")
 @click.option("--time-limit", type=seconds_type(), default=None,
-              metavar="SECONDS", help="Stop after this long (verdict incomplete).")
+              metavar="SECONDS", help="Stop after this long (verdict incomplete); for the suite, "
+                                     "all its checks together.")
 @click.option("--query-time-limit", type=seconds_type(), default=None,
               metavar="SECONDS", help="bmc only: give up on any one solver query after this long.")
 @click.option("--memory-limit", type=click.IntRange(64, 2 ** 40), default=None, metavar="MB",
@@ -331,17 +332,15 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
     rows = []
     if fmt == "text":
         click.echo(_suite_header())
-    # --time-limit bounds the whole suite: each check gets what the earlier ones left
-    start = time.perf_counter()
+    clock = guard.Clock(time_limit)  # --time-limit is for the whole suite
     for spec in specs:
         if spec in skipped:
             continue
-        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
-        if left is not None and left <= 0:
+        if clock.left() == 0:
             break
         target = Target(spec.name, resolve(spec.name).model_class, spec)
-        run = Run(target, {}, (), (), None, None, None, left, False, progress)
-        result = run.execute()
+        run = Run(target, {}, (), (), None, None, None, time_limit, False, progress)
+        result = run.execute(clock.left())
         rows.append((spec, run, result, mismatches(spec, result)))
         if fmt == "text":
             click.echo(_suite_row(spec, result, rows[-1][3]))
@@ -372,11 +371,10 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
         for spec, _, result, _ in stopped:
             click.echo(f"STOPPED {spec.name} ({spec.path.name}): {result.stop_reason}")
         if len(rows) + len(skipped) < len(specs):
-            why = "interrupted" if stopped and stopped[-1][2].stop_reason == "interrupted" \
-                else "stopped at the time limit"
-            click.echo(f"{why}: {len(specs) - len(skipped) - len(rows)} check(s) not run")
-    not_run = len(rows) + len(skipped) < len(specs)
-    return 1 if failed else 3 if stopped or not_run else 0
+            click.echo(f"stopped: {len(specs) - len(skipped) - len(rows)} check(s) not run")
+    if len(rows) + len(skipped) < len(specs) and not stopped:
+        stopped = [None]
+    return 1 if failed else 3 if stopped else 0
 
 
 def _suite_header() -> str:
@@ -386,6 +384,9 @@ def _suite_header() -> str:
 
 def _suite_row(spec, result, diff) -> str:
     outcome = "as recorded" if not diff else "DIFFERS"
+    if result.verdict == "incomplete" and result.stop_reason in ("interrupted", "time_limit",
+                                                                 "memory_limit"):
+        outcome = "STOPPED"
     detail = result.violation.property if result.violation else ""
     return (f"{spec.name:<30} {spec.model:<11} {result.verdict:<10} "
             f"{result.distinct_states:>11,} {result.depth:>5} {result.seconds:>8.2f}s  "
