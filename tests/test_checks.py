@@ -4,6 +4,11 @@ Each check runs the way ``kafkacheck check NAME`` (and the suite) runs it, and
 ``specfile.mismatches`` compares the result with the file's ``[expect]``: verdict, distinct
 and generated states, depth, the violated property, and its trace (length and action path).
 Slow checks (``slow = true``) are run by ``kafkacheck check --slow``, not here.
+
+Checks up to ``EXACT_LIMIT`` states run with whole states stored (``--exact``), so the same
+run also shows that 64-bit fingerprints lose no state: the records were made with
+fingerprints, which the suite (CI's main job) uses. The larger ones were compared once
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ from kafkacheck.checker.specfile import mismatches
 
 SPECS = builtin_specs()
 FAST = [s for s in SPECS if not s.slow]
+EXACT_LIMIT = 200_000
 
 
 def run_check(spec):
     target = Target(spec.name, resolve(spec.name).model_class, spec)
-    return Run(target, {}, (), (), None, None, None, None, False, False).execute()
+    exact = (spec.expect.distinct_states or 0) <= EXACT_LIMIT
+    result = Run(target, {}, (), (), None, None, None, None, exact, False).execute()
+    assert result.fingerprints == ("exact" if exact else "64-bit")
+    return result
 
 
 @pytest.mark.parametrize("spec", FAST, ids=lambda s: s.name)

@@ -1,7 +1,8 @@
 """Fingerprints: an injective encoding, a real 64-bit hash, and no state lost to either.
 
 The random-model comparison of fingerprint and exact storage lives in test_lang.py beside
-the random model generator; here, the encoding itself and every built-in check.
+the random model generator, and test_checks.py runs the built-in checks with exact storage
+against records made with fingerprints; here, the encoding itself.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import itertools
 import pytest
 
 from kafkacheck.checker import bfs
-from kafkacheck.checker.cli.targets import builtin_specs, resolve
 from kafkacheck.checker.fingerprint import collision_bound, encoder, fingerprint, slot_format
 from kafkacheck.checker.lang import Int, Model, action, always, require
-from kafkacheck.checker.specfile import mismatches
 
 
 class CountDown(Model):
@@ -71,22 +70,3 @@ def test_the_encoding_is_injective_over_the_declared_ranges(ranges):
 def test_the_bound_is_pairs_over_two_to_the_64():
     assert collision_bound(1) == 0.0
     assert collision_bound(2 ** 32) == pytest.approx(0.5, rel=1e-6)
-
-
-# Every built-in check within this many states is re-run with whole states in CI (the rest,
-# slow checks included, were compared once; the figures are in docs/benchmarks.md).
-EXACT_LIMIT = 200_000
-
-
-@pytest.mark.parametrize("spec", [s for s in builtin_specs() if not s.slow and
-                                  (s.expect.distinct_states or 0) <= EXACT_LIMIT],
-                         ids=lambda s: s.name)
-def test_exact_storage_reproduces_every_recorded_count(spec):
-    target = resolve(str(spec.path))
-    system = target.compile(target.build({}))
-    result = bfs(system, properties=spec.properties, max_depth=spec.max_depth, exact=True) \
-        if spec.engine == "bfs" else None
-    if result is None:
-        pytest.skip(f"{spec.name} records a {spec.engine} run")
-    assert result.fingerprints == "exact"
-    assert mismatches(spec, result) == []
