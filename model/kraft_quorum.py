@@ -78,10 +78,12 @@ class KraftQuorum(Model):
             "crashes": Int(0, m.max_crashes),
             "isolations": Int(0, m.max_isolations),
             # proof-only: the committed log (the longest prefix ever below a leader's HW),
-            # the epoch of the leader that last extended it, and who led each epoch
+            # the epoch of the leader that last extended it, who led each epoch, and who
+            # voted for whom in each epoch (read only by the proof lemmas)
             "committed": Seq(Int(0, e), r),
             "commit_epoch": Int(0, e),
             "led": Map(m.epochs, Set(v)),
+            "vote_of": Map(v, Map(m.epochs, Maybe(v))),  # each voter's vote in each epoch
         }
 
     def init(m, s):
@@ -134,7 +136,7 @@ class KraftQuorum(Model):
                             VoterRole.UNATTACHED))
         with when(s.leader[x] != x):
             s.leader[x] = None
-        with when((s.voted[x] == x) & s.leader[x].is_none()):
+        with when((s.voted[x] == x) & s.pre.leader[x].is_none()):   # as before the step
             s.granted[x] = s.granted[x] | x       # empty since the crash
 
     @action("voter")
@@ -162,7 +164,9 @@ class KraftQuorum(Model):
         s.leader[x] = None
         s.granted[x] = set()
         s.granted[x] = s.granted[x] | x           # a read sees the write above
-
+        for e in m.epochs:
+            with when(s.epoch[x] == e.value + 1):
+                s.vote_of[x][e] = x
     @action("voter", "voter", where=lambda m, a, b: a.value != b.value)
     def voter_handle_vote_request(m, s, voter, candidate):
         """``handleVoteRequest`` and the candidate's ``handleVoteResponse``: a voter at a lower
@@ -180,6 +184,9 @@ class KraftQuorum(Model):
         with when(grant):
             s.voted[x] = c
             s.granted[c] = s.granted[c] | x
+            for e in m.epochs:
+                with when(s.epoch[c] == e.value + 1):
+                    s.vote_of[x][e] = c
 
     @action("voter")
     def candidate_become_leader(m, s, voter):
@@ -190,6 +197,7 @@ class KraftQuorum(Model):
         require(s.log[x].length() < m.max_records)
         s.role[x] = "LEADER"
         s.leader[x] = x
+        s.granted[x] = set()
         s.log[x].append(s.epoch[x])
         for e in m.epochs:
             with when(s.epoch[x] == e.value + 1):
@@ -218,6 +226,8 @@ class KraftQuorum(Model):
         require(m.connected(s, x, ld) & (s.role[ld] == "LEADER"))
         require((s.epoch[x] < s.epoch[ld]) |
                 ((s.epoch[x] == s.epoch[ld]) & (s.role[x] != "LEADER")))
+        with when(s.epoch[x] < s.epoch[ld]):
+            s.voted[x] = None                   # a vote belongs to the epoch it was cast in
         s.epoch[x] = s.epoch[ld]
         s.role[x] = "FOLLOWER"
         s.leader[x] = ld

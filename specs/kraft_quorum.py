@@ -1,6 +1,6 @@
 """What must hold of KRaft's metadata quorum: Raft's safety, and what check-quorum adds."""
 
-from kafkacheck.checker.lang import all_of, always, any_of, implies, sometimes
+from kafkacheck.checker.lang import all_of, always, any_of, count_of, implies, sometimes
 from kafkacheck.model.kraft_quorum import KraftQuorum
 
 
@@ -46,6 +46,36 @@ class KraftQuorumSpec(KraftQuorum):
                 range(m.max_records), lambda k: implies(
                     s.hw[x] > k, (s.log[x].length() > k) & (s.log[x][k] == s.committed[k])))
         return all_of(m.voter, applied_ok)
+
+    # -- lemmas: with election_safety, an inductive invariant (kafkacheck prove) ----------------
+    @always
+    def granted_votes_recorded(m, s):
+        """Lemma: every vote a candidate holds was cast for it in its epoch."""
+        return all_of(m.voter, lambda c: all_of(m.voter, lambda v: implies(
+            s.granted[c].contains(v), all_of(m.epochs, lambda e: implies(
+                s.epoch[c] == e.value + 1, s.vote_of[v][e] == c)))))
+
+    @always
+    def granted_only_to_candidates(m, s):
+        """Lemma: only a running candidate holds votes, and a candidate voted for itself."""
+        return all_of(m.voter, lambda c: implies(
+            ~s.granted[c].is_empty(), s.up[c] & (s.role[c] == "CANDIDATE")) &
+            implies(s.role[c] == "CANDIDATE", s.voted[c] == c))
+
+    @always
+    def votes_persisted(m, s):
+        """Lemma: the vote history agrees with the persisted votedKey in the voter's epoch and
+        holds no vote for an epoch the voter has not reached."""
+        return all_of(m.voter, lambda v: all_of(m.epochs, lambda e: implies(
+            s.epoch[v] == e.value + 1, s.vote_of[v][e] == s.voted[v]) & implies(
+            s.epoch[v] < e.value + 1, s.vote_of[v][e].is_none())))
+
+    @always
+    def leader_had_majority(m, s):
+        """Lemma: whoever led an epoch received a majority of that epoch's votes."""
+        return all_of(m.epochs, lambda e: all_of(m.voter, lambda x: implies(
+            s.led[e].contains(x),
+            count_of(m.voter, lambda v: s.vote_of[v][e] == x) >= m.majority)))
 
     # -- sanity: the model gets somewhere ---------------------------------------------------
     @sometimes

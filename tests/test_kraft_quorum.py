@@ -38,3 +38,18 @@ def test_a_forgotten_vote_elects_two_leaders_in_one_epoch():
     result = bfs(ForgetsItsVote().compile(), properties=["election_safety"])
     result.assert_violation("election_safety", length=8)
     assert "voter_crash" in " ".join(result.violation.action_path())
+
+
+LEMMAS = ["granted_votes_recorded", "granted_only_to_candidates", "votes_persisted",
+          "leader_had_majority"]
+
+
+def test_election_safety_is_proved_for_every_depth_with_four_lemmas():
+    from kafkacheck.checker.symbolic.induction import prove_property
+    system = KraftQuorumSpec().compile()
+    assert prove_property(system, "election_safety").outcome == "not_inductive"
+    r = prove_property(system, "election_safety", strengthen=LEMMAS)
+    assert r.outcome == "proved", (r.reason, r.cti)
+    # larger bounds too: five voters, epochs up to 4
+    big = KraftQuorumSpec(voters=5, max_epoch=4, max_records=3).compile()
+    assert prove_property(big, "election_safety", strengthen=LEMMAS).outcome == "proved"
