@@ -121,7 +121,8 @@ def _longest(g, is_goal, charged, weight):
         return weight(d["label"]) if charged[u] else 0
     # Strongly connected components: a cycle with a costly step makes the worst unbounded.
     comp = {}
-    for k, members in enumerate(nx.strongly_connected_components(g)):
+    sccs = list(nx.strongly_connected_components(g))
+    for k, members in enumerate(sccs):
         for n in members:
             comp[n] = k
     for u, v, d in g.edges(data=True):
@@ -130,7 +131,7 @@ def _longest(g, is_goal, charged, weight):
             return None, [g.get_edge_data(a, b)[k]["label"] for a, b, k in cycle]
     # Longest path over the condensation (zero-cost cycles collapse), goals as sinks.
     best = {}
-    cond = nx.condensation(nx.DiGraph(g), scc=None)
+    cond = nx.condensation(nx.DiGraph(g), scc=sccs)
     order = list(nx.topological_sort(cond))
     members = cond.graph["mapping"]
     by_comp = {}

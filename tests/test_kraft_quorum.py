@@ -2,7 +2,7 @@
 
 
 from kafkacheck.checker import bfs
-from kafkacheck.checker.lang import action, ite, require
+from kafkacheck.checker.lang import action, ite, require, when
 from kafkacheck.model.kraft_quorum import VoterRole
 from kafkacheck.specs.kraft_quorum import KraftQuorumSpec
 
@@ -29,9 +29,42 @@ class ForgetsItsVote(KraftQuorumSpec):
         s.voted[voter] = None
 
 
+class FetchNeverTruncates(KraftQuorumSpec):
+    """Seeded bug: a follower appends what it lacks but never truncates a diverging suffix."""
+
+    @action("voter", "voter", where=lambda m, a, b: a.value != b.value)
+    def follower_fetch(m, s, voter, leader):
+        x, ld = voter, leader
+        require(m.connected(s, x, ld) & (s.role[ld] == "LEADER"))
+        require((s.epoch[x] < s.epoch[ld]) |
+                ((s.epoch[x] == s.epoch[ld]) & (s.role[x] != "LEADER")))
+        with when(s.epoch[x] < s.epoch[ld]):
+            s.voted[x] = None
+        s.epoch[x] = s.epoch[ld]
+        s.role[x] = "FOLLOWER"
+        s.leader[x] = ld
+        s.granted[x] = set()
+        for k in range(m.max_records):
+            with when(s.log[x].length() <= k):
+                s.log[x][k] = s.log[ld][k]
+        longer = s.log[x].length() > s.log[ld].length()
+        s.log[x].truncate(ite(longer, s.log[x].length(), s.log[ld].length()))
+        s.end_offset[ld][x] = s.log[ld].length()
+        s.hw[x] = s.hw[ld]
+
+
 def test_a_vote_without_the_log_test_loses_a_committed_record():
     result = bfs(VotesWithoutLogTest().compile())
     result.assert_violation("leader_completeness", length=8)
+    alone = bfs(VotesWithoutLogTest().compile(), properties=["state_machine_safety"])
+    alone.assert_violation("state_machine_safety", length=10)
+
+
+def test_a_fetch_that_never_truncates_breaks_log_matching_and_the_applied_log():
+    bfs(FetchNeverTruncates().compile(), properties=["log_matching"]) \
+        .assert_violation("log_matching", length=8)
+    bfs(FetchNeverTruncates().compile(), properties=["state_machine_safety"]) \
+        .assert_violation("state_machine_safety", length=9)
 
 
 def test_a_forgotten_vote_elects_two_leaders_in_one_epoch():
