@@ -137,13 +137,6 @@ def test_reference_size_3_1_2_3():
     assert sum(c.fired for c in result.coverage) == result.states_generated
 
 
-def test_reference_size_3_2_3_3():
-    result = bfs(spec(3, 2, 3, 3).compile(), properties=["leader_in_isr"])
-    result.assert_holds()
-    assert result.distinct_states == 507888
-    assert result.depth == 32
-
-
 def test_bfs_and_dfs_agree_at_3_1_2_3():
     system = spec(3, 1, 2, 3).compile()
     b, d = bfs(system), dfs(system)
