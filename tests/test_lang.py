@@ -24,6 +24,7 @@ from kafkacheck.checker.lang import (
     ParameterError, Seq, Set, TracingError, action, all_of, always, any_of, choose, constraint,
     count_of, first, implies, ite, maximum, minimum, require, set_of, sometimes, when)
 from kafkacheck.checker.lang.compiled import CompiledSystem
+from kafkacheck.checker.symbolic import prove
 from kafkacheck.checker.lang.evaluate import OPS, evaluate
 from kafkacheck.checker.lang.expr import Const, Var, count, lift, select
 from kafkacheck.checker.lang.layout import Layout
@@ -1285,7 +1286,7 @@ class _Gated(Model):
 
     @sometimes
     def started(m, s):
-        return s.n >= 0
+        return s.n == 0
 
     @sometimes
     def moved(m, s):
@@ -1307,6 +1308,41 @@ def test_a_property_that_reads_the_state_is_not_vacuous():
                           "moved": "reached"}
     stopped = bfs(_Gated(watch=True).compile(), max_depth=0)
     assert stopped.status()["moved"] == "not_reached_before_stop"
+
+
+class _Countdown(Model):
+    """``n != 4`` reads the state but cannot fail over ``n: Int(0, 3)``."""
+
+    name = "countdown"
+
+    def variables(m):
+        return {"n": Int(0, 3)}
+
+    @action()
+    def inc(m, s):
+        require(s.n < 3)
+        s.n = s.n + 1
+
+    @always
+    def never_four(m, s):
+        return s.n != 4
+
+    @always
+    def never_three(m, s):
+        return s.n != 3
+
+    @sometimes
+    def in_range(m, s):
+        return (s.n >= 0) & (s.n <= 3)
+
+
+def test_a_property_true_in_every_state_of_its_types_is_vacuous():
+    r = bfs(_Countdown().compile(), properties=["never_four", "in_range"])
+    assert r.verdict == "holds" and r.distinct_states == 4
+    assert r.status() == {"never_four": "vacuous", "in_range": "vacuous"}
+    r = bfs(_Countdown().compile())
+    assert r.status()["never_three"] == "violated" and r.violation.length == 3
+    assert prove(_Countdown().compile(), properties=["never_four"])[0].vacuous
 
 
 # == s.pre, a default init, symmetric refused ====================================================

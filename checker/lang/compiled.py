@@ -30,6 +30,7 @@ class CompiledSystem(TransitionSystem):
         self._exprs = {p.name: p.expr for p in built.properties}
         self.successors = compile_successors(built)
         self._first_false = {}
+        self._vacuous: dict[tuple, list[str]] = {}
 
     def initial_states(self):
         return list(self.built.initial)
@@ -44,6 +45,19 @@ class CompiledSystem(TransitionSystem):
 
     def decode(self, state):
         return self.layout.decode(state)
+
+    def vacuous(self, names):
+        """Constant after folding, or true in every state of the declared types (one Z3
+        query each, ``checker.symbolic.vacuity``): either way the property checks nothing."""
+        key = tuple(names)
+        hit = self._vacuous.get(key)
+        if hit is None:
+            from ..symbolic.vacuity import true_in_every_typed_state  # Z3 loads only here
+            folded = super().vacuous(names)
+            rest = [n for n in names if n not in folded]
+            typed = set(true_in_every_typed_state(self.built, rest))
+            hit = self._vacuous[key] = [n for n in names if n in folded or n in typed]
+        return list(hit)
 
     def encoder(self):
         """Every slot at a fixed width holding its declared range: the engines never store
