@@ -14,7 +14,7 @@ from .targets import UserError
 
 @click.command("unavailability")
 @click.option("--model", "model", default="zk-cluster", show_default=True,
-              help="the model to measure on (zk-cluster)")
+              help="the model to measure on: zk-cluster or kraft-cluster")
 @click.option("-k", "--partitions", "k", type=int, default=3, show_default=True,
               help="partitions the failing broker leads")
 @click.option("--brokers", type=int, default=3, show_default=True, help="brokers (ids 1..N)")
@@ -26,7 +26,8 @@ from .targets import UserError
                                             "controlled_shutdown"]),
               default="all", show_default=True)
 @click.option("--timing", "timing", multiple=True, metavar="KEY=MS",
-              help="a duration in milliseconds, e.g. zookeeper.session.timeout.ms=6000")
+              help="a duration in milliseconds, e.g. zookeeper.session.timeout.ms=6000 or "
+                   "broker.session.timeout.ms=6000")
 @click.option("--max-states", type=int, default=1_000_000, show_default=True,
               help="give up (exit 3) beyond this many states")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -39,14 +40,14 @@ def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timin
     of the controller's host, and during a controlled shutdown (claims C12, C14, C15, C18,
     C19)."""
     from kafkacheck.checker.lang import ParameterError
-    from kafkacheck.specs.unavailability import DURATIONS, FAULTS, TIMINGS, Cut, measure
-    if model not in DURATIONS:
-        raise UserError(f"unavailability is measured on {', '.join(DURATIONS)}; "
+    from kafkacheck.specs.unavailability import FAULTS, STAGINGS, TIMINGS, Cut, measure
+    if model not in STAGINGS:
+        raise UserError(f"unavailability is measured on {', '.join(STAGINGS)}; "
                         f"got --model {model!r}")
     timings = _timings(timing, TIMINGS)
     faults = FAULTS if fault == "all" else (fault,)
     try:
-        results = [measure(f, k=k, brokers=brokers, leader=leader, retries=retries,
+        results = [measure(f, model=model, k=k, brokers=brokers, leader=leader, retries=retries,
                            timings=timings, max_states=max_states) for f in faults]
     except ParameterError as e:
         raise UserError(str(e)) from None
