@@ -171,8 +171,10 @@ class KraftCluster(Model):
             v.update({
                 "log": Map(B, Map(P, Seq(Int(0, LE + 1), W))),
                 "flushed": Map(B, Map(P, Int(0, W))),
-                "caught": Map(P, Map(B, Int(0, BE))),   # leader's view: broker epoch of the
-                                                        # fetch that caught up (0: none)
+                # the leader's follower state (``Replica``): log end and broker epoch of
+                # the last fetch it saw from each replica
+                "seen_len": Map(P, Map(B, Int(0, W))),
+                "seen_epoch": Map(P, Map(B, Int(0, BE))),
                 "writes": Int(0, W),
                 "produce_at": Map(P, Maybe(B)),
                 "produce_offset": Map(P, Int(0, W - 1)),
@@ -209,7 +211,10 @@ class KraftCluster(Model):
         return s.c_up[a] & s.c_up[b] & ((a == b) | (~s.isolated[a] & ~s.isolated[b]))
 
     def has_majority(m, s, c):
-        return count_of(m.voter, lambda x: m.connected(s, c, x)) >= m.majority
+        """An up, connected majority of voters at ``c``'s epoch (a voter of a higher epoch
+        refuses ``c``'s fetch answers: FENCED_LEADER_EPOCH)."""
+        return count_of(m.voter, lambda x: m.connected(s, c, x) &
+                        (s.c_epoch[x] == s.c_epoch[c])) >= m.majority
 
     def active(m, s, c):
         """``c`` leads its epoch and can commit: it is up with an up, connected majority."""
@@ -272,12 +277,16 @@ class KraftCluster(Model):
             s.leader_epoch[p] = s.leader_epoch[p] + 1
 
     def remove_everywhere(m, s, b, from_elr=False):
+        """Take ``b`` out of every ISR (and, for an unclean restart, every ELR: the last ELR
+        member so removed is remembered in ``lastKnownElr`` for balanced recovery)."""
         for p in m.partition:
             if b in m.replicas[p]:
-                m.change_partition(s, p, s.isr[p] - b)
                 if from_elr and m.elr_on:
-                    s.elr[p] = s.elr[p] - b
-                    s.last_known[p] = s.last_known[p] - b
+                    with when(s.elr[p].contains(b)):
+                        with when(s.isr[p].is_empty() & (s.elr[p] - b).is_empty()):
+                            s.last_known[p] = set_of(m.broker, lambda r: False) | b
+                        s.elr[p] = s.elr[p] - b
+                m.change_partition(s, p, s.isr[p] - b)
 
     # == the controllers ======================================================================
 
@@ -532,11 +541,11 @@ class KraftCluster(Model):
         with is its current one."""
         p, r = partition, replica
         require(m._alter_ok(s, p, leader) & ~s.isr[p].contains(r))
-        require(s.caught[p][r] > 0)
+        require((s.seen_epoch[p][r] > 0) & (s.seen_len[p][r] == s.log[leader][p].length()))
         if m.fixed("KIP-841"):
             require(s.registered[r] & ~s.fenced[r] & ~s.in_cs[r])
         if m.fixed("KIP-903"):
-            require(s.caught[p][r] == s.bepoch[r])
+            require(s.seen_epoch[p][r] == s.bepoch[r])
         m.commit(s)
         m.change_partition(s, p, s.isr[p] | r)
         s.elr[p] = s.elr[p] - r
@@ -556,10 +565,10 @@ class KraftCluster(Model):
         require(m.serves(s, p, leader))
         n = logs.match_len(s.log[f][p], s.log[leader][p], m.max_writes)
         llen = s.log[leader][p].length()
-        require((s.log[f][p].length() > n) | (llen > n) | (s.caught[p][f] != s.bepoch[f]))
+        require((s.log[f][p].length() > n) | (llen > n) | (s.seen_epoch[p][f] != s.bepoch[f]))
         s.flushed[f][p] = logs.fetch_step(s.log[f][p], s.log[leader][p], n, s.flushed[f][p])
-        after = ite(llen > n, n + 1, n)
-        s.caught[p][f] = ite(after == llen, s.bepoch[f], s.caught[p][f])
+        s.seen_len[p][f] = ite(llen > n, n + 1, n)
+        s.seen_epoch[p][f] = s.bepoch[f]
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and b in m.replicas[p])
     def producer_append(m, s, partition, leader):
