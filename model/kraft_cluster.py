@@ -96,7 +96,7 @@ class KraftCluster(Model):
     max_crashes = Param(1, lo=0, hi=3, doc="broker (host) crashes, power losses")
     max_shutdowns = Param(1, lo=0, hi=3, doc="controlled shutdowns of brokers")
     max_restarts = Param(1, lo=0, hi=3, doc="broker restarts after a crash or shutdown")
-    max_writes = Param(0, lo=0, hi=3, doc="records produced (0: no producer, no logs)")
+    max_writes = Param(1, lo=0, hi=3, doc="records produced (0: no producer, no logs)")
     max_controller_crashes = Param(0, lo=0, hi=3, doc="controller process crashes")
     max_isolations = Param(0, lo=0, hi=2, doc="times a controller is cut off from the voters")
     max_disk_losses = Param(0, lo=0, hi=1, doc="a stopped broker's log disk is replaced")
@@ -409,6 +409,8 @@ class KraftCluster(Model):
         leaves every ISR and ELR (``previousBrokerEpoch`` does not match)."""
         b = broker
         require((s.state[b] == "NOT_RUNNING") & (s.restarts < m.max_restarts))
+        # an unexpired session of the old incarnation: DUPLICATE_BROKER_REGISTRATION
+        require(s.fenced[b])
         require(m.some_active(s))
         s.restarts = s.restarts + 1
         s.state[b] = "STARTING"
@@ -420,8 +422,6 @@ class KraftCluster(Model):
         if m.fixed("KIP-966") and m.elr_on:
             with when(~s.clean[b]):
                 m.remove_everywhere(s, b, from_elr=True)
-        if m.combined and b.value < m.voters:
-            pass
 
     @action("broker")
     def broker_fetch_metadata(m, s, broker):

@@ -83,8 +83,8 @@ class KraftClusterSpec(KraftCluster):
 
     @sometimes
     def controller_failover(m, s):
-        """A second controller became leader (needs isolations or controller crashes)."""
-        if m.max_isolations == 0 and m.max_controller_crashes == 0 and not m.combined:
+        """A second controller became leader (trivially reached with one voter)."""
+        if m.voters == 1:
             return True
         return s.failed_over
 
