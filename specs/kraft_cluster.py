@@ -4,7 +4,7 @@ Each safety property is split so a report names the one that broke; each docstri
 variant or configuration that refutes it (tests/test_kraft_cluster.py sees each one fail).
 """
 
-from kafkacheck.checker.lang import all_of, always, implies, sometimes
+from kafkacheck.checker.lang import all_of, always, count_of, implies, sometimes
 from kafkacheck.model.kraft_cluster import KraftCluster
 from kafkacheck.model import replica_logs as logs
 
@@ -24,6 +24,15 @@ class KraftClusterSpec(KraftCluster):
         return all_of(_pairs(m.voter), lambda ab: ~(
             (s.c_role[ab[0]] == "LEADER") & (s.c_role[ab[1]] == "LEADER") &
             (s.c_epoch[ab[0]] == s.c_epoch[ab[1]])))
+
+    @always
+    def leader_epoch_held_by_majority(m, s):
+        """Lemma (with ``one_active_controller_per_epoch`` an inductive invariant for
+        ``kafkacheck prove``): a majority of voters has reached every leader's epoch, so no
+        other majority can still elect into it."""
+        return all_of(m.voter, lambda c: implies(
+            s.c_role[c] == "LEADER",
+            count_of(m.voter, lambda x: s.c_epoch[x] >= s.c_epoch[c]) >= m.majority))
 
     @always
     def one_committer_per_epoch(m, s):

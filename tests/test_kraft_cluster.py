@@ -137,3 +137,13 @@ def test_sometimes_properties_are_reached_by_default():
 def test_combined_roles_need_voters_within_brokers():
     with pytest.raises(Exception):
         check(settings={"process.roles": "broker,controller", "controller.quorum.voters": 5})
+
+
+def test_one_active_controller_per_epoch_is_proved_with_one_lemma():
+    from kafkacheck.checker.symbolic.induction import prove_property
+    system = KraftClusterSpec.from_settings({"max_isolations": "1",
+                                             "max_controller_crashes": "1"}).compile()
+    assert prove_property(system, "one_active_controller_per_epoch").outcome == "not_inductive"
+    r = prove_property(system, "one_active_controller_per_epoch",
+                       strengthen=["leader_epoch_held_by_majority"])
+    assert r.outcome == "proved", (r.reason, r.cti)
