@@ -2,6 +2,7 @@
 
 from kafkacheck.specs.ensemble import EnsembleSpec
 from kafkacheck.specs.failover import FailoverSpec
+from kafkacheck.specs.kraft_cluster import KraftClusterSpec
 from kafkacheck.specs.kraft_quorum import KraftQuorumSpec
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
 
@@ -10,4 +11,5 @@ MODELS = {
     "ensemble": EnsembleSpec,
     "zk-cluster": ZkClusterSpec,
     "kraft-quorum": KraftQuorumSpec,
+    "kraft-cluster": KraftClusterSpec,
 }
