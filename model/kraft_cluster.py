@@ -50,7 +50,7 @@ from kafkacheck.checker.lang import (Bool, Domain, Enum, Int, Map, Maybe, Model,
 
 from . import replica_logs as logs
 from .kraft_elections import elect_leader, target_isr_and_elr
-from .zk_cluster import assign_replicas
+from .zk_cluster import _normalize_assignment, assign_replicas, parse_assignment
 
 Role = Enum("Role", "UNATTACHED", "FOLLOWER", "LEADER", "RESIGNED")
 """Voter roles of ``org.apache.kafka.raft.QuorumState`` (a candidacy is inside one step)."""
@@ -87,6 +87,9 @@ class KraftCluster(Model):
     brokers = Param(3, lo=1, hi=5, doc="number of brokers (ids 1..n)")
     partitions = Param(1, lo=1, hi=4, doc="partitions of the one topic")
     replication_factor = Param(3, key="replication.factor", lo=1, hi=5)
+    replica_assignment = Param("", key="replica.assignment", parse=_normalize_assignment,
+                               doc="explicit replicas, kafka-topics style: 1:3 or 1:2:3,2:3:1;"
+                                   " empty: AdminUtils' round-robin assignment")
     min_insync_replicas = Param(2, key="min.insync.replicas", lo=1, hi=5)
     eligible_leader_replicas_enable = Param(True, key="eligible.leader.replicas.enable",
                                             doc="KIP-966's ELR (off by default in 3.9 and "
@@ -104,7 +107,7 @@ class KraftCluster(Model):
     max_leader_epoch = Param(3, lo=1, hi=8, doc="bound on partition leader epochs")
 
     def setup(m):
-        if m.replication_factor > m.brokers:
+        if m.replication_factor > m.brokers and not m.replica_assignment:
             raise ParameterError("replication.factor exceeds brokers")
         m.combined = m.process_roles == "broker,controller"
         if m.combined and m.voters > m.brokers:
@@ -114,9 +117,23 @@ class KraftCluster(Model):
         m.broker = Domain("broker", ids=range(1, m.brokers + 1))
         m.partition = Domain("partition", size=m.partitions)
         ids = tuple(range(1, m.brokers + 1))
-        m.replicas = {p: [m.broker.of(r) for r in reps] for p, reps in
-                      zip(m.partition, assign_replicas(ids, m.partitions,
-                                                       m.replication_factor))}
+        assignment = parse_assignment(m.replica_assignment) or \
+            assign_replicas(ids, m.partitions, m.replication_factor)
+        unknown = sorted({r for reps in assignment for r in reps} - set(ids))
+        if unknown:
+            raise ParameterError(f"replica.assignment names broker {unknown[0]}, which is not "
+                                 f"among brokers 1..{m.brokers}")
+        if not 1 <= len(assignment) <= type(m).partitions.hi:
+            raise ParameterError(f"replica.assignment gives {len(assignment)} partitions; "
+                                 f"use 1..{type(m).partitions.hi}")
+        if len({len(reps) for reps in assignment}) != 1:
+            raise ParameterError("replica.assignment: give every partition the same number of "
+                                 "replicas (the model has one replication factor)")
+        m.partitions = len(assignment)
+        m.replication_factor = len(assignment[0])
+        m.partition = Domain("partition", size=m.partitions)
+        m.replicas = {p: [m.broker.of(r) for r in reps]
+                      for p, reps in zip(m.partition, assignment)}
         m.majority = m.voters // 2 + 1
         m.elr_on = m.eligible_leader_replicas_enable and m.fixed("KIP-966")
         m.logs = m.max_writes > 0

@@ -74,9 +74,11 @@ def _session_expiry(t: dict) -> tuple[int, int]:
 
 def _broker_fenced(t: dict) -> tuple[int, int]:
     """``BrokerHeartbeatManager``: a broker is fenced ``broker.session.timeout.ms`` after its
-    last heartbeat, which was up to one heartbeat interval before the crash."""
+    last heartbeat, which was up to one heartbeat interval before the crash; the fence and
+    the partition changes it causes are one committed record batch."""
     timeout = t["broker.session.timeout.ms"]
-    return max(0, timeout - t["broker.heartbeat.interval.ms"]), timeout
+    commit = _metadata_commit(t)[0]
+    return max(0, timeout - t["broker.heartbeat.interval.ms"]) + commit, timeout + commit
 
 
 def _metadata_commit(t: dict) -> tuple[int, int]:

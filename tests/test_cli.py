@@ -352,6 +352,12 @@ def test_unavailability_command_json_steps_and_ms(capsys):
     row = out["results"][0]["rows"][0]
     assert out["model"] == "zk-cluster" and out["timings"]["zookeeper.session.timeout.ms"] == 18000
     assert row["steps"]["best"] == 3 and row["ms"]["best"] == 12010
+    assert main(["unavailability", "--model", "kraft-cluster", "--fault", "crash", "-k", "1",
+                 "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    row = out["results"][0]["rows"][0]
+    assert out["model"] == "kraft-cluster" and out["timings"]["broker.session.timeout.ms"] == 9000
+    assert row["steps"] == {"best": 2, "worst": 7} and row["ms"]["best"] == 7040
 
 
 @pytest.mark.parametrize("argv, code", [
