@@ -363,8 +363,7 @@ def _options(options: dict) -> dict:
 
 
 def check(system: TransitionSystem, *, engine: str = "bfs", **options) -> CheckResult:
-    """Check ``system`` with the named engine (``bfs`` or ``dfs``); see ``bfs`` for options."""
-    engines = {"bfs": bfs, "dfs": dfs}
-    if engine not in engines:
-        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(engines)})")
-    return engines[engine](system, **options)
+    """Check ``system`` with the named explicit engine (see ``engines.ENGINES``); see ``bfs``
+    for the options."""
+    from .engines import run_explicit
+    return run_explicit(system, engine, **options)

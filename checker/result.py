@@ -53,6 +53,10 @@ class CheckResult:
     kinds: dict[str, str] = field(default_factory=dict)
     #: memory held by the visited set and the parent links at the end (bytes)
     stored_bytes: int = 0
+    #: said when the engine asked for could not run and another did (see ``engines``)
+    note: str = ""
+    #: seconds spent building the model before the search (set by the command)
+    build_seconds: float = 0.0
 
     @property
     def bytes_per_state(self) -> float:

@@ -83,7 +83,8 @@ def _fixes(v):
 
 
 def _engine(v):
-    return None if v in ("bfs", "dfs") else '"bfs" or "dfs"'
+    from .engines import EXPLICIT
+    return None if v in EXPLICIT else " or ".join(f'"{n}"' for n in EXPLICIT)
 
 
 def _verdict(v):
