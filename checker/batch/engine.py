@@ -153,33 +153,32 @@ class _Batch:
             for e in self.constraints:
                 expanded &= ev.mask(e)
         bad_parent = np.zeros(n, dtype=bool)
-        parents, actions, blocks = [], [], []
+        enabled = []
+        counts = np.zeros(n, dtype=np.int64)
         for a, inst in enumerate(self.built.actions):
             on = np.flatnonzero(ev.mask(inst.guard) & expanded)
-            if not len(on):
-                continue
+            if len(on):
+                enabled.append((a, inst, on))
+                counts[on] += 1
+        first = np.cumsum(counts) - counts
+        m = int(counts.sum())
+        # candidates in (parent, action) order, bfs's: each action's go after the earlier ones
+        cand = np.empty((self.width, m), dtype=np.int64)
+        parent = np.empty(m, dtype=np.int64)
+        action = np.empty(m, dtype=np.int32)
+        taken = np.zeros(n, dtype=np.int64)
+        for a, inst, on in enabled:
             sub = Columns(cols[:, on])
             new = sub.cols.copy()
             for slot, e in inst.updates.items():
                 new[slot] = sub.full(e)
             for slot, t in self.leaves[a]:
                 bad_parent[on[(new[slot] < t.lo()) | (new[slot] > t.hi())]] = True
-            parents.append(on)
-            actions.append(np.full(len(on), a, dtype=np.int32))
-            blocks.append(new)
-        if parents:
-            parent = np.concatenate(parents)
-            action = np.concatenate(actions)
-            order = np.argsort(parent, kind="stable")  # (parent, action): bfs's order
-            parent, action = parent[order], action[order]
-            cand = np.concatenate(blocks, axis=1)[:, order]
-        else:
-            parent = np.zeros(0, dtype=np.int64)
-            action = np.zeros(0, dtype=np.int32)
-            cand = cols[:, :0]
-        m = len(parent)
-        counts = np.bincount(parent, minlength=n)
-        first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            dest = first[on] + taken[on]
+            taken[on] += 1
+            cand[:, dest] = new
+            parent[dest] = on
+            action[dest] = a
         pos = np.arange(m) - first[parent]
         if s.system.check_deadlock:
             bad_parent |= expanded & (counts == 0)
@@ -190,11 +189,11 @@ class _Batch:
         for e in self.constraints:
             outside |= ~cv.mask(e)
         inside = np.flatnonzero(~outside)
-        fps = self.packer.fingerprints(cand[:, inside])
-        _, firsts = np.unique(fps, return_index=True)
+        fps = self.packer.fingerprints(cand[:, inside] if len(inside) < m else cand)
+        _, firsts = np.unique(fps, return_index=True)  # the first of equal candidates
         firsts.sort()
         fresh = np.zeros(m, dtype=bool)
-        fresh[inside[firsts[self.seen_probe(fps[firsts])]]] = True
+        fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
 
         # where the level stops: the first event in bfs's order
         stop, stop_kind = m, None  # stop is a candidate rank; events at a parent come first
@@ -260,9 +259,6 @@ class _Batch:
             s.stop_reason = "max_states"
             raise _Found
         return cand[:, keep]
-
-    def seen_probe(self, fps: np.ndarray) -> np.ndarray:
-        return self.seen.add_new(fps)
 
     def _on_new(self, cand, rank, index_of, parent, pos, base):
         state = _row(cand, rank)
