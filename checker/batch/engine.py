@@ -23,7 +23,7 @@ from ..result import CheckResult
 from ..stop import stop_reason
 from .hashset import FingerprintSet
 from .packing import Packer
-from .vectorize import Columns, unsupported
+from .vectorize import as_int, as_mask, kernel, unsupported
 
 #: states expanded together; bounds the memory of one chunk's candidates
 CHUNK = 1 << 15
@@ -92,6 +92,10 @@ class _Batch:
         self.leaves = [[(slot, t) for slot, e in inst.updates.items()
                         if may_leave(e, t := self.layout.slot_types[slot])]
                        for inst in built.actions]
+        actions = built.actions
+        self.guards = kernel([*self.constraints, *(i.guard for i in actions)])
+        self.updates = [kernel(list(i.updates.values())) for i in actions]
+        self.props = kernel([*self.constraints, *self.always, *self.sometimes.values()])
         self.seen = FingerprintSet()
         self.parent = np.zeros(1 << 16, dtype=np.int64)
         self.which = np.zeros(1 << 16, dtype=np.int32)
@@ -147,16 +151,16 @@ class _Batch:
     def _chunk(self, cols: np.ndarray, base: int) -> np.ndarray:
         s = self.search
         n = cols.shape[1]
-        ev = Columns(cols)
+        g = self.guards(cols)
+        nc = len(self.constraints)
         expanded = np.ones(n, dtype=bool)
-        if self.constraints:  # states outside are stored (initial ones) but never expanded
-            for e in self.constraints:
-                expanded &= ev.mask(e)
+        for v in g[:nc]:  # states outside are stored (initial ones) but never expanded
+            expanded &= as_mask(v, n)
         bad_parent = np.zeros(n, dtype=bool)
         enabled = []
         counts = np.zeros(n, dtype=np.int64)
         for a, inst in enumerate(self.built.actions):
-            on = np.flatnonzero(ev.mask(inst.guard) & expanded)
+            on = np.flatnonzero(as_mask(g[nc + a], n) & expanded)
             if len(on):
                 enabled.append((a, inst, on))
                 counts[on] += 1
@@ -168,10 +172,9 @@ class _Batch:
         action = np.empty(m, dtype=np.int32)
         taken = np.zeros(n, dtype=np.int64)
         for a, inst, on in enabled:
-            sub = Columns(cols[:, on])
-            new = sub.cols.copy()
-            for slot, e in inst.updates.items():
-                new[slot] = sub.full(e)
+            new = cols[:, on]
+            for slot, v in zip(inst.updates, self.updates[a](new.copy())):
+                new[slot] = as_int(v, len(on))
             for slot, t in self.leaves[a]:
                 bad_parent[on[(new[slot] < t.lo()) | (new[slot] > t.hi())]] = True
             dest = first[on] + taken[on]
@@ -184,10 +187,11 @@ class _Batch:
             bad_parent |= expanded & (counts == 0)
 
         # classify the candidates: outside a constraint, new, or seen before
-        cv = Columns(cand)
+        pv = self.props(cand)
         outside = np.zeros(m, dtype=bool)
-        for e in self.constraints:
-            outside |= ~cv.mask(e)
+        for v in pv[:nc]:
+            outside |= ~as_mask(v, m)
+        na = len(self.always)
         inside = np.flatnonzero(~outside)
         fps = self.packer.fingerprints(cand[:, inside] if len(inside) < m else cand)
         _, firsts = np.unique(fps, return_index=True)  # the first of equal candidates
@@ -203,8 +207,8 @@ class _Batch:
         checked = outside | fresh
         if self.always:
             ok = np.ones(m, dtype=bool)
-            for e in self.always:
-                ok &= cv.mask(e)
+            for v in pv[nc:nc + na]:
+                ok &= as_mask(v, m)
             viol = np.flatnonzero(checked & ~ok)
             if len(viol) and viol[0] < stop:
                 stop, stop_kind = int(viol[0]), ("always", int(viol[0]))
@@ -240,8 +244,9 @@ class _Batch:
         # examples of sometimes-properties: the first checked state, in order
         if s.pending:
             hits = set()
+            reach = dict(zip(self.sometimes, pv[nc + na:]))
             for name in s.pending:
-                hit = np.flatnonzero(checked[:end] & cv.mask(self.sometimes[name])[:end])
+                hit = np.flatnonzero(checked[:end] & as_mask(reach[name], m)[:end])
                 if len(hit):
                     hits.add(int(hit[0]))
             for rank in sorted(hits):  # on_new records every pending one the state reaches

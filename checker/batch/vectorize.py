@@ -79,10 +79,10 @@ class Columns:
                 stack.append((node, True))
                 stack.extend((a, False) for a in node.args if id(a) not in memo)
                 continue
-            memo[id(node)] = self._apply(node, [memo[id(a)] for a in node.args])
+            memo[id(node)] = self._apply(node, [memo[id(a)] for a in node.args], self.n)
         return memo[id(e)]
 
-    def _apply(self, e, a):
+    def _apply(self, e, a, n):
         op = e.op
         if op == "const":
             return np.int64(e.value)
@@ -107,9 +107,9 @@ class Columns:
             key, options = _int(a[0]), a[1:]
             k = len(options) - 1  # the last is the default
             key = np.where((key >= 0) & (key < k), key, k)
-            table = np.stack([np.broadcast_to(_int(o), (self.n,)) for o in options])
-            key = np.broadcast_to(key, (self.n,))
-            return table[key, np.arange(self.n)]
+            table = np.stack([np.broadcast_to(_int(o), (n,)) for o in options])
+            key = np.broadcast_to(key, (n,))
+            return table[key, np.arange(n)]
         if op == "contains":
             return (np.right_shift(_int(a[0]), _int(a[1])) & 1).astype(bool)
         if op == "insert":
@@ -148,3 +148,70 @@ def _reduce(fn, args):
     for x in args[1:]:
         out = fn(out, x)
     return out
+
+
+# -- kernels: a set of trees compiled once into straight-line NumPy code ------------------------
+
+_INFIX = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
+          "add": "+", "sub": "-"}
+_CALL = {"min": "_np.minimum", "max": "_np.maximum", "ite": "_np.where",
+         "not": "_np.logical_not"}
+
+
+def kernel(exprs):
+    """Compile trees into ``f(cols) -> list of values`` (arrays or scalars, one per tree):
+    each distinct node once, as one line of NumPy code, so a frontier costs no tree walk."""
+    order: list = []
+    index: dict[int, int] = {}
+    stack = [(e, False) for e in reversed(exprs)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in index:
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args) if id(a) not in index)
+            continue
+        index[id(node)] = len(order)
+        order.append(node)
+    lines = ["def kernel(c):"]
+    helper = Columns(np.zeros((0, 0), dtype=np.int64))
+    ns = {"_np": np, "_i": _int, "N": order, "_apply": helper._apply}
+    for k, e in enumerate(order):
+        r = [f"r{index[id(a)]}" for a in e.args]
+        op = e.op
+        if op == "const":
+            src = repr(int(e.value))
+        elif op == "var":
+            src = f"c[{e.value}]"
+        elif op in _INFIX:
+            src = f"({r[0]} {_INFIX[op]} {r[1]})"
+        elif op in _CALL:
+            src = f"{_CALL[op]}({', '.join(r)})"
+        elif op in ("and", "or"):
+            fn = "_np.logical_and" if op == "and" else "_np.logical_or"
+            src = r[0]
+            for x in r[1:]:
+                src = f"{fn}({src}, {x})"
+        elif op in ("union", "inter"):
+            src = f"(_i({r[0]}) {'|' if op == 'union' else '&'} _i({r[1]}))"
+        elif op == "contains":
+            src = f"((_i({r[0]}) >> _i({r[1]})) & 1 == 1)"
+        else:  # the rarer ones (select, least, setof, ...) through the rule table
+            src = f"_apply(N[{k}], ({', '.join(r)},), c.shape[1])"
+        lines.append(f"    r{k} = {src}")
+    lines.append(f"    return [{', '.join(f'r{index[id(e)]}' for e in exprs)}]")
+    exec(compile("\n".join(lines), "<kafkacheck:batch-kernel>", "exec"), ns)
+    return ns["kernel"]
+
+
+def as_mask(v, n: int) -> np.ndarray:
+    if np.ndim(v) == 0:
+        return np.full(n, bool(v))
+    return v.astype(bool, copy=False)
+
+
+def as_int(v, n: int) -> np.ndarray:
+    if np.ndim(v) == 0:
+        return np.full(n, int(v), dtype=np.int64)
+    return v.astype(np.int64, copy=False)
