@@ -63,3 +63,12 @@ def run_explicit(system, engine: str, **options):
     if engine == "dfs":
         return dfs(system, **options)
     raise ValueError(f"engine {engine!r} is not an explicit-state engine")
+
+
+def default_for(system, *, exact: bool = False) -> str:
+    """The engine a check runs when none is named: ``batch`` wherever it applies (it gives
+    bfs's results, tested on every check file), else ``bfs``."""
+    if exact:
+        return "bfs"
+    from .batch import applies
+    return "bfs" if applies(system) else "batch"

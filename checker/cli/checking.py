@@ -28,7 +28,7 @@ ENGINES = engines.names()
               help="Check only this property (repeatable); default: all.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="; ".join(f"{e.name}: {e.help}" for e in engines.ENGINES.values())
-              + " (default: bfs).")
+              + " (default: batch where it applies, else bfs).")
 @click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
               help="Explore at most this many steps from an initial state (default: no "
                    "bound for bfs/dfs, 10 for bmc).")
@@ -125,7 +125,9 @@ class Run:
         started = time.perf_counter()
         self.model, self.system = target.system(settings, before)
         self.build_seconds = time.perf_counter() - started
-        self.engine = engine or (spec.engine if spec else "bfs")
+        self.engine = engine or (spec.engine if spec else None) or \
+            engines.default_for(self.system, exact=exact)
+        self.default_engine = engines.default_for(self.system, exact=exact)
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)
         self._check_properties()
@@ -150,7 +152,7 @@ class Run:
         opts = []
         if self.properties and not (spec and self.properties == spec.properties):
             opts += [("--property", p) for p in self.properties]
-        if self.engine != "bfs":
+        if self.engine != self.default_engine:
             opts.append(("--engine", self.engine))
         if not (spec and self.max_depth == spec.max_depth):
             opts.append(("--max-depth", self.max_depth))
