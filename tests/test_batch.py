@@ -128,3 +128,26 @@ def test_a_plain_python_system_falls_back_to_bfs_with_a_note():
     result = check(system, engine="batch")
     assert result.engine == "bfs" and "plain Python" in result.note
     assert result.distinct_states == 4
+
+
+def test_the_state_limit_among_initial_states_matches_bfs():
+    from kafkacheck.checker.lang import choose
+
+    class Many(Model):
+        name = "many"
+
+        def variables(m):
+            return {"x": Int(0, 9)}
+
+        def init(m, s):
+            s.x = choose(range(10), name="x0")
+
+        @action()
+        def step(m, s):
+            s.x = minimum(s.x + 1, 9)
+
+    system = Many().compile()
+    for limit in (3, 10, 11):
+        ref, got = (check(system, engine=e, max_states=limit) for e in ("bfs", "batch"))
+        assert got.engine == "batch"
+        assert _summary(got) == _summary(ref)

@@ -125,8 +125,11 @@ class _Batch:
     # -- the search ----------------------------------------------------------------------------
     def loop(self):
         s = self.search
-        inits = s.visit_initial()  # the reference code: same order, checks and limit
-        self._append(np.asarray(s.parent, dtype=np.int64), np.asarray(s.which))
+        try:
+            inits = s.visit_initial()  # the reference code: same order, checks and limit
+        finally:  # a violation or the state limit among the initial states ends it here
+            self._append(np.asarray(s.parent, dtype=np.int64),
+                         np.asarray(s.which, dtype=np.int32))
         s.seen = set()
         self.publish()
         frontier = np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T.copy()
