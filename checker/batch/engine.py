@@ -95,7 +95,8 @@ class _Batch:
         actions = built.actions
         self.guards = kernel([*self.constraints, *(i.guard for i in actions)])
         self.updates = [kernel(list(i.updates.values())) for i in actions]
-        self.props = kernel([*self.constraints, *self.always, *self.sometimes.values()])
+        self.limits = kernel(self.constraints)
+        self.props = kernel([*self.always, *self.sometimes.values()])
         self.seen = FingerprintSet()
         self.parent = np.zeros(1 << 16, dtype=np.int64)
         self.which = np.zeros(1 << 16, dtype=np.int32)
@@ -190,9 +191,8 @@ class _Batch:
             bad_parent |= expanded & (counts == 0)
 
         # classify the candidates: outside a constraint, new, or seen before
-        pv = self.props(cand)
         outside = np.zeros(m, dtype=bool)
-        for v in pv[:nc]:
+        for v in self.limits(cand) if nc else ():
             outside |= ~as_mask(v, m)
         na = len(self.always)
         inside = np.flatnonzero(~outside)
@@ -208,11 +208,14 @@ class _Batch:
         if len(bp):
             stop, stop_kind = int(first[bp[0]]), ("parent", int(bp[0]))
         checked = outside | fresh
-        if self.always:
-            ok = np.ones(m, dtype=bool)
-            for v in pv[nc:nc + na]:
-                ok &= as_mask(v, m)
-            viol = np.flatnonzero(checked & ~ok)
+        # properties only where bfs checks them: the new states and those outside
+        chk = np.flatnonzero(checked)
+        pv = self.props(cand[:, chk]) if (self.always or self.sometimes) and len(chk) else []
+        if self.always and len(chk):
+            ok = np.ones(len(chk), dtype=bool)
+            for v in pv[:na]:
+                ok &= as_mask(v, len(chk))
+            viol = chk[~ok]
             if len(viol) and viol[0] < stop:
                 stop, stop_kind = int(viol[0]), ("always", int(viol[0]))
         room = None if s.max_states is None else s.max_states - self.n
@@ -247,9 +250,12 @@ class _Batch:
         # examples of sometimes-properties: the first checked state, in order
         if s.pending:
             hits = set()
-            reach = dict(zip(self.sometimes, pv[nc + na:]))
+            reach = dict(zip(self.sometimes, pv[na:]))
             for name in s.pending:
-                hit = np.flatnonzero(checked[:end] & as_mask(reach[name], m)[:end])
+                if not len(chk):
+                    break
+                hit = chk[as_mask(reach[name], len(chk))]
+                hit = hit[hit < end]
                 if len(hit):
                     hits.add(int(hit[0]))
             for rank in sorted(hits):  # on_new records every pending one the state reaches
