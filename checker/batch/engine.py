@@ -26,7 +26,7 @@ from .packing import Packer
 from .vectorize import as_int, as_mask, kernel, unsupported
 
 #: states expanded together; bounds the memory of one chunk's candidates
-CHUNK = 1 << 15
+CHUNK = 1 << 14
 
 
 class BatchUnsupported(Exception):
@@ -197,8 +197,7 @@ class _Batch:
         na = len(self.always)
         inside = np.flatnonzero(~outside)
         fps = self.packer.fingerprints(cand[:, inside] if len(inside) < m else cand)
-        _, firsts = np.unique(fps, return_index=True)  # the first of equal candidates
-        firsts.sort()
+        firsts = _firsts(fps)
         fresh = np.zeros(m, dtype=bool)
         fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
 
@@ -281,6 +280,18 @@ class _Batch:
             self.search.on_new(state, i)
         else:
             self.search.on_new(state, base + int(parent[rank]), via=int(pos[rank]))
+
+
+def _firsts(keys: np.ndarray) -> np.ndarray:
+    """The positions of the first occurrence of each distinct key, ascending."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys)  # unstable is enough: the least position of a run is taken
+    ranked = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+    firsts = np.minimum.reduceat(order, starts)
+    firsts.sort()
+    return firsts
 
 
 def _row(cols: np.ndarray, j: int) -> tuple:
