@@ -151,3 +151,28 @@ def test_the_state_limit_among_initial_states_matches_bfs():
         ref, got = (check(system, engine=e, max_states=limit) for e in ("bfs", "batch"))
         assert got.engine == "batch"
         assert _summary(got) == _summary(ref)
+
+
+def test_a_swap_reads_the_old_values():
+    class Swap(Model):
+        name = "swap"
+
+        def variables(m):
+            return {"x": Int(0, 3), "y": Int(0, 3)}
+
+        def init(m, s):
+            s.x = 1
+            s.y = 2
+
+        @action()
+        def swap(m, s):
+            s.x, s.y = s.y, s.x
+
+        @action()
+        def bump(m, s):
+            s.x = minimum(s.x + 1, 3)
+
+    system = Swap().compile()
+    ref, got = (check(system, engine=e) for e in ("bfs", "batch"))
+    assert got.engine == "batch"
+    assert _summary(got) == _summary(ref)

@@ -177,7 +177,12 @@ class _Batch:
         taken = np.zeros(n, dtype=np.int64)
         for a, inst, on in enabled:
             new = cols[:, on]
-            for slot, v in zip(inst.updates, self.updates[a](new.copy())):
+            values = self.updates[a](new)
+            # every value is computed before any is written; a value that is a row of
+            # ``new`` itself (x := y) is copied first, so that a swap reads the old rows
+            values = [v.copy() if isinstance(v, np.ndarray) and np.may_share_memory(v, new)
+                      else v for v in values]
+            for slot, v in zip(inst.updates, values):
                 new[slot] = as_int(v, len(on))
             for slot, t in self.leaves[a]:
                 bad_parent[on[(new[slot] < t.lo()) | (new[slot] > t.hi())]] = True
