@@ -16,6 +16,7 @@ generated, but never stored, expanded, or counted as distinct or in the depth.
 
 from __future__ import annotations
 
+import sys
 import time
 from array import array
 
@@ -184,7 +185,18 @@ class _Search:
             bound={"max_depth": self.max_depth} if self.cut else {},
             fingerprints="exact" if self.exact else "64-bit",
             collision_probability=0.0 if self.exact else collision_bound(n),
-            vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked))
+            vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked),
+            stored_bytes=self.stored_bytes())
+
+    def stored_bytes(self) -> int:
+        """The visited set (its table and, sampled, its keys) and the parent links."""
+        seen = self.seen
+        size = sys.getsizeof(seen)
+        if seen:
+            size += len(seen) * sys.getsizeof(next(iter(seen)))
+        for links in (self.parent, self.which):
+            size += getattr(links, "nbytes", None) or links.itemsize * len(links)
+        return size
 
 
 def bfs(system: TransitionSystem, **options) -> CheckResult:
@@ -351,8 +363,7 @@ def _options(options: dict) -> dict:
 
 
 def check(system: TransitionSystem, *, engine: str = "bfs", **options) -> CheckResult:
-    """Check ``system`` with the named engine (``bfs`` or ``dfs``); see ``bfs`` for options."""
-    engines = {"bfs": bfs, "dfs": dfs}
-    if engine not in engines:
-        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(engines)})")
-    return engines[engine](system, **options)
+    """Check ``system`` with the named explicit engine (see ``engines.ENGINES``); see ``bfs``
+    for the options."""
+    from .engines import run_explicit
+    return run_explicit(system, engine, **options)

@@ -51,6 +51,16 @@ class CheckResult:
     collision_probability: float = 0.0
     vacuous: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
+    #: memory held by the visited set and the parent links at the end (bytes)
+    stored_bytes: int = 0
+    #: said when the engine asked for could not run and another did (see ``engines``)
+    note: str = ""
+    #: seconds spent building the model before the search (set by the command)
+    build_seconds: float = 0.0
+
+    @property
+    def bytes_per_state(self) -> float:
+        return self.stored_bytes / self.distinct_states if self.distinct_states else 0.0
 
     def status(self) -> dict[str, str]:
         """Each checked property's outcome, one of: ``holds``, ``vacuous`` (constantly true

@@ -7,7 +7,8 @@ A check file is TOML::
     description = "one line"
     properties = ["leader_in_isr"]     # optional: default every property of the model
     before = ["KAFKA-6082"]            # optional: known fixes to remove
-    engine = "bfs"                     # optional: bfs (default) or dfs
+    engine = "bfs"                     # optional: bfs, dfs or batch (default: batch where
+                                       # it applies, else bfs)
     max_depth = 12                     # optional bound
     slow = false                       # slow checks run only with --slow
     show_examples = false              # print the sometimes-properties' example traces
@@ -83,7 +84,8 @@ def _fixes(v):
 
 
 def _engine(v):
-    return None if v in ("bfs", "dfs") else '"bfs" or "dfs"'
+    from .engines import EXPLICIT
+    return None if v in EXPLICIT else " or ".join(f'"{n}"' for n in EXPLICIT)
 
 
 def _verdict(v):
@@ -148,7 +150,7 @@ class SpecFile:
     params: dict = field(default_factory=dict)
     properties: list | None = None
     before: list = field(default_factory=list)
-    engine: str = "bfs"
+    engine: str | None = None
     max_depth: int | None = None
     slow: bool = False
     show_examples: bool = False

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 
 from ..explicit import check as run_engine
 from ..render import header, render_trace, result_json, trace_text
+from .. import engines
 from ..specfile import mismatches
 from . import guard
 from .output import check_output, write_whole
@@ -16,7 +18,7 @@ from .targets import (MAX_COUNT, MAX_DEPTH, Target, UserError, builtin_specs, mo
                       parse_settings, reproduce, resolve, seconds_type)
 
 EXIT = {"holds": 0, "violated": 1, "incomplete": 3}
-ENGINES = ("bfs", "dfs", "bmc")
+ENGINES = engines.names()
 
 
 @click.command("check")
@@ -25,7 +27,8 @@ ENGINES = ("bfs", "dfs", "bmc")
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Check only this property (repeatable); default: all.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
-              help="bfs (default: shortest traces), dfs (less memory), bmc (Z3).")
+              help="; ".join(f"{e.name}: {e.help}" for e in engines.ENGINES.values())
+              + " (default: batch where it applies, else bfs).")
 @click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
               help="Explore at most this many steps from an initial state (default: no "
                    "bound for bfs/dfs, 10 for bmc).")
@@ -119,8 +122,12 @@ class Run:
         self.target = target
         self.settings = settings
         self.before = tuple(before)
+        started = time.perf_counter()
         self.model, self.system = target.system(settings, before)
-        self.engine = engine or (spec.engine if spec else "bfs")
+        self.build_seconds = time.perf_counter() - started
+        self.engine = engine or (spec.engine if spec else None) or \
+            engines.default_for(self.system, exact=exact)
+        self.default_engine = engines.default_for(self.system, exact=exact)
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)
         self._check_properties()
@@ -145,7 +152,7 @@ class Run:
         opts = []
         if self.properties and not (spec and self.properties == spec.properties):
             opts += [("--property", p) for p in self.properties]
-        if self.engine != "bfs":
+        if self.engine != self.default_engine:
             opts.append(("--engine", self.engine))
         if not (spec and self.max_depth == spec.max_depth):
             opts.append(("--max-depth", self.max_depth))
@@ -168,6 +175,7 @@ class Run:
                                        if k in ("properties", "max_depth", "time_limit",
                                                 "query_time_limit")})
         result = run_engine(self.system, engine=self.engine, **self.options)
+        result.build_seconds = self.build_seconds
         if self.options.get("progress") is not None:
             sys.stderr.write("\r" + " " * 100 + "\r")  # clear the progress line
         return result
@@ -231,9 +239,12 @@ def _stats_line(result) -> str:
         f"64-bit fingerprints, collision probability {result.collision_probability:.1e}"
     depth = f"longest path explored {result.depth}" if result.engine == "dfs" else \
         f"depth {result.depth}"
-    return (f"Engine {result.engine}: {result.distinct_states:,} distinct states, "
+    note = f"Note: {result.note}\n" if result.note else ""
+    memory = f"; {result.bytes_per_state:.0f} bytes/state stored" if result.stored_bytes else ""
+    return (f"{note}Engine {result.engine}: {result.distinct_states:,} distinct states, "
             f"{result.states_generated:,} generated, {depth}, "
-            f"{result.seconds:.2f} s ({rate}; {fp})")
+            f"{result.seconds:.2f} s search + {result.build_seconds:.2f} s build "
+            f"({rate}; {fp}{memory})")
 
 
 _STATUS_TEXT = {

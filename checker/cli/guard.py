@@ -8,6 +8,8 @@ control: a user's model file while it is imported, built and compiled.
 
 from __future__ import annotations
 
+import os
+
 import math
 import signal
 import time
@@ -162,6 +164,13 @@ def limit_memory(mb: int | None) -> None:
     the engines turn into stop reason ``memory_limit``)."""
     if mb is None:
         return
+    # NumPy (the batch engine) is loaded first, with one BLAS thread: OpenBLAS reserves its
+    # buffers when loaded and aborts the process, rather than raising, if the cap denies them
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        pass
     try:
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)

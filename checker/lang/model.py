@@ -308,7 +308,7 @@ class Model:
 
     def _initial(self, layout) -> list[tuple]:
         start = [Const(c, t) for c, t in zip(layout.defaults, layout.slot_types)]
-        states = []
+        states: dict[tuple, None] = {}  # ordered and linear: a set of the states seen
         for tracer in _each_choice(layout, start, lambda s: self.init(s), "init"):
             if all(evaluate(g, ()) for g in tracer.guards):
                 state = tuple(evaluate(e, ()) for e in tracer.cur)
@@ -316,11 +316,10 @@ class Model:
                     if not t.lo() <= code <= t.hi():
                         raise ModelError(f"init writes {code} to {name}, outside its range "
                                          f"{t.lo()}..{t.hi()} ({t.describe()})")
-                if state not in states:
-                    states.append(state)
+                states.setdefault(state)
         if not states:
             raise ModelError("init admits no state: its require(...) conditions never hold")
-        return states
+        return list(states)
 
     def _instances(self, layout, name, fn):
         over, where = fn._kc_action

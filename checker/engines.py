@@ -1,0 +1,74 @@
+"""The engine registry: every engine's name, what it supports, and how to run it.
+
+``check``, check files, ``bench`` and the suite ask this module, never spell engine names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    help: str
+    shortest_traces: bool   # counterexamples and examples are shortest
+    max_depth: bool         # honours --max-depth
+    max_states: bool        # honours --max-states
+    exact: bool             # can store whole states (--exact)
+    explicit: bool          # an explicit-state search (counts states), not a solver
+    symmetry: bool = False  # honours --symmetry (none does yet)
+
+
+ENGINES: dict[str, Engine] = {e.name: e for e in (
+    Engine("bfs", "breadth-first, per state: shortest traces (the reference)",
+           True, True, True, True, True),
+    Engine("dfs", "depth-first: memory grows with depth; traces not shortest",
+           False, True, True, True, True),
+    Engine("batch", "breadth-first with NumPy, a frontier at a time: bfs's results, faster",
+           True, True, True, False, True),
+    Engine("bmc", "bounded model checking with Z3", True, True, False, False, False),
+)}
+
+#: the engines that explore states one by one (check files and bench may name them)
+EXPLICIT = tuple(n for n, e in ENGINES.items() if e.explicit)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(ENGINES)
+
+
+def get(name: str) -> Engine:
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (known: {', '.join(ENGINES)})")
+    return ENGINES[name]
+
+
+def run_explicit(system, engine: str, **options):
+    """Run an explicit engine. ``batch`` on a system it cannot vectorize (or with
+    ``exact``) runs ``bfs`` instead, and the result's ``note`` says why."""
+    get(engine)
+    if engine == "batch":
+        from .batch import BatchUnsupported, batch
+        try:
+            return batch(system, **options)
+        except BatchUnsupported as why:
+            from .explicit import bfs
+            result = bfs(system, **options)
+            result.note = f"the batch engine does not apply ({why}); bfs ran instead"
+            return result
+    from .explicit import bfs, dfs
+    if engine == "bfs":
+        return bfs(system, **options)
+    if engine == "dfs":
+        return dfs(system, **options)
+    raise ValueError(f"engine {engine!r} is not an explicit-state engine")
+
+
+def default_for(system, *, exact: bool = False) -> str:
+    """The engine a check runs when none is named: ``batch`` wherever it applies (it gives
+    bfs's results, tested on every check file), else ``bfs``."""
+    if exact:
+        return "bfs"
+    from .batch import applies
+    return "bfs" if applies(system) else "batch"
