@@ -5,9 +5,9 @@ a record is identified by its offset and the leader epoch it was written in). A 
 has a *flushed* prefix, the part ``LogManager`` has fsynced; a power loss keeps only that.
 The producer's acknowledged prefix is a ghost ``Seq`` of the same shape.
 
-These are expression builders over the model's state, used by ``kraft-cluster``; the
-``zk-cluster`` model still has its own copies of the same steps (the switch is pending and
-must keep zk-cluster's pinned counts identical).
+These are expression builders over the model's state, used by both ``zk-cluster`` and
+``kraft-cluster``. Where the two control planes differ (who decides the leader epoch a
+follower fetches at, what the leader remembers of a follower's fetch) the models say it.
 """
 
 from kafkacheck.checker.lang import all_of, implies, ite, when

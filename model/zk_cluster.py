@@ -55,6 +55,7 @@ from kafkacheck.checker.lang import (TRUE, Bool, Domain, Enum, Int, Map, Maybe, 
                                      choose, constraint, ite, maximum, require, set_of,
                                      when)
 
+from . import replica_logs
 from .zk_elections import (controlled_shutdown_partition_leader_election,
                            offline_partition_leader_election, remove_replica_from_isr)
 
@@ -388,13 +389,7 @@ class ZkCluster(Model):
 
     def match_len(m, s, a, b, p):
         """Length of the common prefix of two replicas' logs (records equal by epoch)."""
-        la, lb = s.log[a][p], s.log[b][p]
-        n, same = 0, None
-        for k in range(m.max_writes):
-            step = (la.length() > k) & (lb.length() > k) & (la[k] == lb[k])
-            same = step if same is None else same & step
-            n = n + ite(same, 1, 0)
-        return n
+        return replica_logs.match_len(s.log[a][p], s.log[b][p], m.max_writes)
 
     def _watchers_fire(m, s, except_broker=None):
         """ZooKeeper fires the one-shot /brokers/ids child watch: every controller whose
@@ -840,12 +835,7 @@ class ZkCluster(Model):
         n = m.match_len(s, f, leader, p)
         flog, llog = s.log[f][p], s.log[leader][p]
         require((flog.length() > n) | (llog.length() > n))
-        nxt = llog[n]
-        has_next = llog.length() > n
-        flog.truncate(n)
-        with when(has_next):
-            flog.append(nxt)
-        s.flushed[f][p] = ite(s.flushed[f][p] < n, s.flushed[f][p], n)
+        s.flushed[f][p] = replica_logs.fetch_step(flog, llog, n, s.flushed[f][p])
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and b in m.replica_set[p])
     def producer_append(m, s, partition, leader):
@@ -873,12 +863,7 @@ class ZkCluster(Model):
 
     def _acknowledge(m, s, p, leader, n):
         """Ghost: the producer holds an acknowledgement for the leader's first ``n`` records."""
-        acked, log = s.acked[p], s.log[leader][p]
-        longer = n > acked.length()
-        with when(longer):
-            for k in range(m.max_writes):
-                acked[k] = ite(n > k, log[k], 0)
-            acked.truncate(n)
+        replica_logs.acknowledge(s.acked[p], s.log[leader][p], n, m.max_writes)
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
             b in m.replica_set[p])
