@@ -7,8 +7,9 @@ Slow checks (``slow = true``) are run by ``kafkacheck check --slow``, not here.
 
 Checks up to ``EXACT_LIMIT`` states run with whole states stored (``--exact``), so the same
 run also shows that 64-bit fingerprints lose no state: the records were made with
-fingerprints, which the suite (CI's main job) uses. The larger ones were compared once
-(docs/benchmarks.md).
+fingerprints, which the suite (CI's main job) uses. The larger ones run with the default
+engine, batch (tests/test_batch.py runs batch on the small ones against the same records);
+their exact storage was compared once (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def run_check(spec):
     exact = (spec.expect.distinct_states or 0) <= EXACT_LIMIT
     result = Run(target, {}, (), (), None, None, None, None, exact, False).execute()
     assert result.fingerprints == ("exact" if exact else "64-bit")
+    assert result.engine == ("bfs" if exact else "batch")  # test_batch.py runs the small ones
     return result
 
 
