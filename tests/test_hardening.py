@@ -181,10 +181,12 @@ def test_prove_prints_parameters_as_check_does(capsys):
 
 # -- signals --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_stops_a_search_with_its_statistics(sig):
+@pytest.mark.parametrize("sig, engine", [(signal.SIGINT, "batch"), (signal.SIGTERM, "bfs")])
+def test_a_signal_stops_a_search_with_its_statistics(sig, engine):
+    # big enough to be still running after 2 s with either engine (5 M states)
     p = subprocess.Popen([sys.executable, "-m", "kafkacheck.checker.cli", "check",
-                          "zk-cluster", "-p", "brokers=4", "--time-limit", "60"],
+                          "zk-cluster", "-p", "brokers=4", "-p", "max_crashes=2",
+                          "--engine", engine, "--time-limit", "60"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2.0)
     p.send_signal(sig)
