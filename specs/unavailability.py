@@ -172,7 +172,7 @@ class Downtime:
     model: str
     fault: str
     leader: int
-    controller: int
+    controller: int | None     # the broker hosting the active controller; None: dedicated
     brokers: tuple
     partitions: int
     retries: int
@@ -251,7 +251,8 @@ def _kraft_settings(fault, ids, leader, k):
             "max_writes": "0",
             "max_crashes": "0" if fault == "controlled_shutdown" else "1",
             "max_shutdowns": "1" if fault == "controlled_shutdown" else "0",
-            "max_restarts": "0" if fault == "controlled_shutdown" else "1"}, 1
+            "max_restarts": "0" if fault == "controlled_shutdown" else "1"}, \
+        (1 if combined else None)  # None: the controllers run on nodes of their own
 
 
 def _kraft_served(d, p):

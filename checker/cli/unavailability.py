@@ -81,8 +81,10 @@ def _timings(pairs, known) -> dict:
 
 
 def _text(r):
-    click.echo(f"{r.fault}: broker {r.leader} leads {r.partitions} partitions, controller "
-               f"{r.controller} ({len(r.brokers)} brokers, client retries={r.retries}; "
+    ctrl = "dedicated controller nodes" if r.controller is None else \
+        f"controller on broker {r.controller}"
+    click.echo(f"{r.fault}: broker {r.leader} leads {r.partitions} partitions, {ctrl} "
+               f"({len(r.brokers)} brokers, client retries={r.retries}; "
                f"{r.model}, {r.distinct_states} states searched)")
     click.echo(f"  {'partition':>9}  {'new leader':>10}  {'steps best':>10}  {'worst':>5}  "
                f"{'ms best':>8}  {'worst':>8}  {'write fails':>11}")
