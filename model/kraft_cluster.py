@@ -34,7 +34,10 @@ keeps the parts of the quorum the cluster sees, see docs/models/kraft-cluster.md
   majority; a leader cut off from it cannot change metadata. The committed image is the shared
   state; brokers copy it when they fetch from a controller holding it (coalesced), so their
   view lags; a fetch from a stale, cut-off leader brings nothing new. Brokers reach every up
-  controller (the cut is between voters).
+  controller (the cut is between voters). With ``max_isolations > 0`` each broker follows one
+  controller (its metadata observer's leader, also the target of its heartbeats and
+  AlterPartition requests) and looks for another only when that one fails its fetches; without
+  isolations that adds nothing, so it is not tracked.
 - Time is gone: any timeout may expire whenever its precondition holds.
 - Partition epochs, leader recovery state, offsets of records in the metadata log, snapshots,
   observers, Pre-Vote and dynamic voters are not modeled; one topic; no reassignment.
@@ -105,6 +108,12 @@ class KraftCluster(Model):
     max_disk_losses = Param(0, lo=0, hi=1, doc="a stopped broker's log disk is replaced")
     max_epoch = Param(2, lo=1, hi=5, doc="bound on controller (Raft) epochs")
     max_leader_epoch = Param(3, lo=1, hi=8, doc="bound on partition leader epochs")
+    quorum_fetch_timeout_ms = Param(2000, key="controller.quorum.fetch.timeout.ms", lo=1,
+                                    hi=3_600_000, doc="check-quorum resigns a leader after "
+                                    "1.5 × this without fetches from a majority")
+    broker_session_timeout_ms = Param(9000, key="broker.session.timeout.ms", lo=1,
+                                      hi=3_600_000, doc="a broker without heartbeats for this "
+                                      "long is fenced")
 
     def setup(m):
         if m.replication_factor > m.brokers and not m.replica_assignment:
@@ -139,6 +148,12 @@ class KraftCluster(Model):
         m.logs = m.max_writes > 0
         m.max_bepoch = 1 + m.max_restarts
         m.min_isr = min(m.min_insync_replicas, m.replication_factor)
+        m.follows = m.max_isolations > 0
+        # A broker that follows a stale leader is fenced when its session runs out, unless
+        # check-quorum resigns that leader first (then the broker finds the new one in time).
+        m.stale_sessions_expire = m.follows and (
+            not m.fixed("KAFKA-15489") or
+            1.5 * m.quorum_fetch_timeout_ms >= m.broker_session_timeout_ms)
 
     def variables(m):
         V, B, P = m.voter, m.broker, m.partition
@@ -165,6 +180,7 @@ class KraftCluster(Model):
             "clean": Map(B, Bool),                 # its last stop was clean (flushed)
             "b_leader": Map(B, Map(P, Maybe(B))),  # applied metadata: each partition's leader
             "b_epoch": Map(B, Map(P, Int(-1, LE + 1))),
+            "b_ctrl": Map(B, Maybe(V)),            # the controller it takes for the leader
             # == faults ==
             "crashes": Int(0, m.max_crashes),
             "shutdowns": Int(0, m.max_shutdowns),
@@ -184,6 +200,8 @@ class KraftCluster(Model):
             "cs_completed": Bool,                  # a broker exited on SHUTDOWN_NOW
             "resigned_cut_off": Bool,              # a cut-off leader resigned
         }
+        if not m.follows:
+            del v["b_ctrl"]
         if m.logs:
             v.update({
                 "log": Map(B, Map(P, Seq(Int(0, LE + 1), W))),
@@ -214,6 +232,8 @@ class KraftCluster(Model):
             s.bepoch[b] = 1
             s.state[b] = "RUNNING"
             s.clean[b] = True
+            if m.follows:
+                s.b_ctrl[b] = m.voter.of(1)
             for p in m.partition:
                 s.b_leader[b][p] = m.replicas[p][0]
                 s.b_epoch[b][p] = 0
@@ -252,6 +272,24 @@ class KraftCluster(Model):
                 s.committer = c
                 for x in m.voter:
                     s.c_current[x] = m.connected(s.pre, c, x)
+
+    def reaches_active(m, s, b):
+        """Broker ``b``'s heartbeats and AlterPartition requests reach the active controller
+        (they go to the controller it follows)."""
+        if not m.follows:
+            return m.some_active(s)
+        return any_of(m.voter, lambda c: (s.b_ctrl[b] == c) & m.active(s, c))
+
+    def fetches_from(m, s, b, c):
+        """``b`` fetches metadata from controller ``c``: ``c`` is up and takes itself for the
+        leader (a resigned, unattached or crashed one fails the fetch)."""
+        follows = (s.b_ctrl[b] == c) if m.follows else True
+        return follows & s.c_up[c] & (s.c_role[c] == "LEADER")
+
+    def metadata_behind(m, s, b):
+        """``b`` has not applied the committed image (of the partitions' leaders)."""
+        return Or(*(s.b_leader[b][p] != s.leader[p] for p in m.partition),
+                  *(s.b_epoch[b][p] != s.leader_epoch[p] for p in m.partition))
 
     def is_up(m, s, b):
         return (s.state[b] == "RUNNING") | (s.state[b] == "PENDING_CONTROLLED_SHUTDOWN")
@@ -398,6 +436,8 @@ class KraftCluster(Model):
             s.c_up[m.voter.of(b.value + 1)] = False
 
     def _lose_process_state(m, s, b):
+        if m.follows:
+            s.b_ctrl[b] = None
         for p in m.partition:
             s.b_leader[b][p] = None
             s.b_epoch[b][p] = -1
@@ -436,6 +476,10 @@ class KraftCluster(Model):
         s.fenced[b] = True
         s.in_cs[b] = False
         s.bepoch[b] = s.bepoch[b] + 1
+        if m.follows:
+            for c in m.voter:
+                with when(m.active(s.pre, c)):
+                    s.b_ctrl[b] = c
         if m.fixed("KIP-966") and m.elr_on:
             with when(~s.clean[b]):
                 m.remove_everywhere(s, b, from_elr=True)
@@ -446,12 +490,9 @@ class KraftCluster(Model):
         and applies it (``BrokerMetadataPublisher``): STARTING brokers are now caught up
         (RECOVERY). A fetch from a stale leader brings nothing and is not a step."""
         b = broker
-        require(any_of(m.voter, lambda c: (s.c_role[c] == "LEADER") & s.c_up[c] &
-                       s.c_current[c]))
+        require(any_of(m.voter, lambda c: m.fetches_from(s, b, c) & s.c_current[c]))
         require(m.is_up(s, b) | (s.state[b] == "STARTING") | (s.state[b] == "RECOVERY"))
-        stale = Or(*(s.b_leader[b][p] != s.leader[p] for p in m.partition),
-                   *(s.b_epoch[b][p] != s.leader_epoch[p] for p in m.partition))
-        require(stale | (s.state[b] == "STARTING"))
+        require(m.metadata_behind(s, b) | (s.state[b] == "STARTING"))
         for p in m.partition:
             s.b_leader[b][p] = s.leader[p]
             s.b_epoch[b][p] = s.leader_epoch[p]
@@ -461,9 +502,15 @@ class KraftCluster(Model):
     @action("broker")
     def broker_heartbeat_unfence(m, s, broker):
         """A caught-up broker's heartbeat: the controller commits a BrokerRegistrationChange
-        unfencing it, and the broker is RUNNING."""
+        unfencing it, and the broker is RUNNING. A running broker fenced while it heartbeated
+        a stale leader is unfenced the same way once it is caught up
+        (``BrokerHeartbeatManager.calculateNextBrokerState``)."""
         b = broker
-        require((s.state[b] == "RECOVERY") & m.some_active(s))
+        recovered = s.state[b] == "RECOVERY"
+        if m.stale_sessions_expire:
+            recovered = recovered | ((s.state[b] == "RUNNING") & s.fenced[b] &
+                                     ~m.metadata_behind(s, b))
+        require(recovered & m.reaches_active(s, b))
         m.commit(s)
         s.refenced = s.refenced | s.was_fenced[b]
         s.fenced[b] = False
@@ -476,16 +523,42 @@ class KraftCluster(Model):
 
     @action("broker")
     def broker_session_expire(m, s, broker):
-        """``broker.session.timeout.ms`` passes without a heartbeat (the broker is down):
-        the active controller fences it (``handleBrokerFenced``), removing it from the ISRs
-        and re-electing the partitions it led."""
+        """``broker.session.timeout.ms`` passes without a heartbeat reaching the active
+        controller: it fences the broker (``handleBrokerFenced``), removing it from the ISRs
+        and re-electing the partitions it led. The broker is down, or (see
+        ``stale_heartbeats``) it heartbeats a stale leader."""
         b = broker
-        require(s.registered[b] & ~s.fenced[b] & (s.state[b] == "NOT_RUNNING"))
+        require(s.registered[b] & ~s.fenced[b] &
+                ((s.state[b] == "NOT_RUNNING") | m.stale_heartbeats(s, b)))
         require(m.some_active(s))
         m.commit(s)
         s.fenced[b] = True
         s.was_fenced[b] = True
         m.remove_everywhere(s, b)
+
+    def stale_heartbeats(m, s, b):
+        """A running broker whose heartbeats go to a cut-off leader that still takes itself
+        for the leader (``RaftControllerNodeProvider`` names the leader the broker's
+        observer knows). Before KAFKA-15489 that leader never resigns, so the active
+        controller's session for the broker runs out. With check-quorum it resigns after
+        1.5 × ``controller.quorum.fetch.timeout.ms`` and the broker finds the new leader
+        before ``broker.session.timeout.ms`` passes, unless that timeout is the shorter."""
+        if not m.stale_sessions_expire:
+            return False
+        return m.is_up(s, b) & any_of(m.voter, lambda c: (s.b_ctrl[b] == c) & s.c_up[c] &
+                                      (s.c_role[c] == "LEADER") & ~m.active(s, c))
+
+    @action("broker", "voter", where=lambda m, b, v: m.follows)
+    def broker_find_controller(m, s, broker, voter):
+        """The controller the broker follows fails its fetch (it crashed, resigned, or
+        learned a newer epoch): the broker's observer asks the voters and follows the leader
+        they name (``KafkaRaftClient`` as an observer, ``FetchResponse.currentLeader``)."""
+        b, c = broker, voter
+        require(m.is_up(s, b) | (s.state[b] == "STARTING") | (s.state[b] == "RECOVERY"))
+        require(s.b_ctrl[b] != c)
+        require(all_of(m.voter, lambda x: ~(m.fetches_from(s, b, x))))
+        require(s.c_up[c] & (s.c_role[c] == "LEADER"))
+        s.b_ctrl[b] = c
 
     @action("broker")
     def broker_want_shutdown(m, s, broker):
@@ -502,19 +575,19 @@ class KraftCluster(Model):
         takes it out of the ISRs (``handleBrokerInControlledShutdown``)."""
         b = broker
         require((s.state[b] == "PENDING_CONTROLLED_SHUTDOWN") & ~s.in_cs[b] & ~s.fenced[b])
-        require(m.some_active(s))
+        require(m.reaches_active(s, b))
         m.commit(s)
         s.in_cs[b] = True
         m.remove_everywhere(s, b)
 
     @action("broker")
     def broker_shutdown_now(m, s, broker):
-        """The heartbeat answer is SHUTDOWN_NOW (the broker leads nothing in the image): it
-        flushes its logs and exits; the controller fences it."""
+        """The heartbeat answer is SHUTDOWN_NOW (the broker leads nothing in the image, or it
+        is fenced already): it flushes its logs and exits; the controller fences it."""
         b = broker
-        require((s.state[b] == "PENDING_CONTROLLED_SHUTDOWN") & s.in_cs[b])
+        require((s.state[b] == "PENDING_CONTROLLED_SHUTDOWN") & (s.in_cs[b] | s.fenced[b]))
         require(all_of(m.partition, lambda p: s.leader[p] != b))
-        require(m.some_active(s))
+        require(m.reaches_active(s, b))
         m.commit(s)
         s.fenced[b] = True
         s.was_fenced[b] = True
@@ -531,7 +604,7 @@ class KraftCluster(Model):
     # == partition leaders: ISR upkeep (AlterPartition) ======================================
 
     def _alter_ok(m, s, p, leader):
-        return m.serves(s, p, leader) & m.some_active(s)
+        return m.serves(s, p, leader) & m.reaches_active(s, leader)
 
     @action("partition", "broker", "broker",
             where=lambda m, p, r, b: r in m.replicas[p] and b in m.replicas[p] and r is not b)

@@ -55,6 +55,18 @@ class KraftClusterSpec(KraftCluster):
             s.leader[p] == b, s.registered[b] & ~s.fenced[b])))
 
     @always
+    def fenced_broker_does_not_lead(m, s):
+        """No running broker that the controller has fenced still takes itself for a
+        partition's leader at the epoch it applied (a zombie leader: producers with
+        ``acks=1`` that reach it are answered). Refuted ``--before KAFKA-15489`` with a
+        cut-off controller: the brokers that follow it are fenced by the new one and never
+        learn. Holds with check-quorum while 1.5 × ``controller.quorum.fetch.timeout.ms`` <
+        ``broker.session.timeout.ms``."""
+        return all_of(m.broker, lambda b: implies(
+            m.is_up(s, b) & s.fenced[b],
+            all_of(m.partition, lambda p: s.b_leader[b][p] != b)))
+
+    @always
     def isr_holds_only_eligible_brokers(m, s):
         """KIP-841: no fenced or shutting-down broker is in an ISR (without ELR the ISR's last
         member stays, as Kafka cannot empty it: that one is allowed). Refuted ``--before

@@ -144,6 +144,7 @@ DURATIONS = {
         "broker_crash": None, "broker_disk_loss": None,
         "broker_register": "metadata.commit",
         "broker_fetch_metadata": "network.round.trip.ms",
+        "broker_find_controller": "network.round.trip.ms",
         "broker_heartbeat_unfence": "broker.heartbeat.interval.ms",
         "broker_session_expire": "broker.session.timeout.ms",
         "broker_want_shutdown": None,

@@ -97,6 +97,40 @@ def test_leader_epochs_monotone_catches_a_reset_epoch():
     r.assert_violation("leader_epochs_monotone")
 
 
+STALE_LEADER = {**QUIET, "max_isolations": 1}
+
+
+def test_before_kafka_15489_a_fenced_broker_keeps_leading():
+    """Broker 1 follows the cut-off controller 1; controller 2 fences it; it never learns."""
+    r = check(settings=STALE_LEADER, before=["KAFKA-15489"],
+              properties=["fenced_broker_does_not_lead", "cut_off_leader_resigns"])
+    r.assert_violation("fenced_broker_does_not_lead", length=3)
+    assert r.violation.action_path()[-1] == "broker_session_expire(broker=1)"
+    r = check(settings=STALE_LEADER, before=["KAFKA-15489"],
+              properties=["cut_off_leader_resigns"])
+    assert r.verdict == "violated" and r.violation.kind == "sometimes"
+
+
+def test_check_quorum_keeps_brokers_unfenced_only_if_faster_than_the_session():
+    r = check(settings=STALE_LEADER, properties=["fenced_broker_does_not_lead",
+                                                 "cut_off_leader_resigns"])
+    r.assert_holds()
+    r.assert_example("cut_off_leader_resigns", length=2)
+    r = check(settings={**STALE_LEADER, "controller.quorum.fetch.timeout.ms": 5999},
+              properties=["fenced_broker_does_not_lead"])
+    r.assert_holds()
+    r = check(settings={**STALE_LEADER, "controller.quorum.fetch.timeout.ms": 6000},
+              properties=["fenced_broker_does_not_lead"])
+    r.assert_violation("fenced_broker_does_not_lead", length=3)
+
+
+def test_brokers_follow_a_controller_only_with_isolations():
+    """Without a cut-off controller following changes nothing: it is not tracked."""
+    quiet = KraftClusterSpec.from_settings({}).compile()
+    cut = KraftClusterSpec.from_settings({"max_isolations": "1"}).compile()
+    assert "b_ctrl" not in quiet.layout.by_name and "b_ctrl" in cut.layout.by_name
+
+
 def test_variants_pinned_paths():
     """The five variants in one place (the check files pin the same traces)."""
     r = check(settings={"max_writes": 2, "max_shutdowns": 0}, before=["KIP-966"],
@@ -115,6 +149,10 @@ def test_variants_pinned_paths():
               before=["KIP-903"], properties=["acked_write_not_lost"])
     r.assert_violation("acked_write_not_lost", length=13)
     assert "leader_expand_isr(partition=0, replica=3, leader=1)" in r.violation.action_path()
+    r = check(settings={"max_crashes": 0, "max_shutdowns": 2, "max_disk_losses": 1},
+              before=["KIP-903"], properties=["acked_write_not_lost"])
+    r.assert_violation("acked_write_not_lost", length=15)
+    assert "broker_disk_loss(broker=2)" in r.violation.action_path()
 
 
 def test_eligible_leader_replicas_off_is_the_pre_kip_966_model():

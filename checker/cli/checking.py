@@ -279,7 +279,7 @@ def _verdict_line(result) -> str:
         if v.kind == "sometimes":
             return f"Verdict: violated: no reachable state satisfies {v.property}."
         return f"Verdict: violated: {v.property}, shortest trace {v.length} steps" \
-            if result.engine in ("bfs", "bmc") else \
+            if engines.get(result.engine).shortest_traces else \
             f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
     if result.verdict == "incomplete":
         why = {"time_limit": "the time limit", "max_states": "the state limit",
