@@ -413,3 +413,18 @@ def test_bmc_says_when_its_unrolling_is_complete(capsys, tmp_path, limit, verdic
 def test_bmc_default_bound_is_in_the_help(capsys):
     code, out, _ = run(capsys, "check", "--help")
     assert code == 0 and "10 for bmc" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("engine, words", [("batch", "shortest trace 3 steps"),
+                                           ("bfs", "shortest trace 3 steps"),
+                                           ("dfs", "(not necessarily shortest)")])
+def test_verdict_says_shortest_only_for_engines_with_shortest_traces(capsys, tmp_path, engine,
+                                                                     words):
+    model = tmp_path / "counter.py"
+    model.write_text(COUNTER + '''
+    @always
+    def below(m, s):
+        return s.n < 3
+''')
+    code, out, _ = run(capsys, "check", f"{model}:C", "--engine", engine)
+    assert code == 1 and out.splitlines()[-1].endswith(words)
