@@ -53,6 +53,7 @@ from kafkacheck.checker.lang import (Bool, Domain, Enum, Int, Map, Maybe, Model,
 
 from . import replica_logs as logs
 from .kraft_elections import elect_leader, target_isr_and_elr
+from .kraft_quorum import VOTERS_DOC, parse_voters, voter_domain
 from .zk_cluster import _normalize_assignment, assign_replicas, parse_assignment
 
 Role = Enum("Role", "UNATTACHED", "FOLLOWER", "LEADER", "RESIGNED")
@@ -81,8 +82,7 @@ class KraftCluster(Model):
                    "with; a stale one is refused (3.5.0)",
     }
 
-    voters = Param(3, key="controller.quorum.voters", lo=1, hi=5,
-                   doc="number of controllers (voter ids 1..n)")
+    voters = Param("3", key="controller.quorum.voters", parse=parse_voters, doc=VOTERS_DOC)
     process_roles = Param("controller", key="process.roles",
                           choices=("controller", "broker,controller"),
                           doc="controller: dedicated controllers; broker,controller: "
@@ -119,10 +119,13 @@ class KraftCluster(Model):
         if m.replication_factor > m.brokers and not m.replica_assignment:
             raise ParameterError("replication.factor exceeds brokers")
         m.combined = m.process_roles == "broker,controller"
-        if m.combined and m.voters > m.brokers:
-            raise ParameterError("with process.roles=broker,controller every controller is "
-                                 "a broker: controller.quorum.voters <= brokers")
-        m.voter = Domain("voter", ids=range(1, m.voters + 1))
+        m.voter = voter_domain(m.voters)
+        m.n_voters = len(m.voter)
+        outside = [v for v in m.voter.ids if v not in range(1, m.brokers + 1)]
+        if m.combined and outside:
+            raise ParameterError(f"with process.roles=broker,controller every controller is "
+                                 f"a broker: voter {outside[0]} is not among brokers "
+                                 f"1..{m.brokers}")
         m.broker = Domain("broker", ids=range(1, m.brokers + 1))
         m.partition = Domain("partition", size=m.partitions)
         ids = tuple(range(1, m.brokers + 1))
@@ -143,11 +146,12 @@ class KraftCluster(Model):
         m.partition = Domain("partition", size=m.partitions)
         m.replicas = {p: [m.broker.of(r) for r in reps]
                       for p, reps in zip(m.partition, assignment)}
-        m.majority = m.voters // 2 + 1
+        m.majority = m.n_voters // 2 + 1
         m.elr_on = m.eligible_leader_replicas_enable and m.fixed("KIP-966")
         m.logs = m.max_writes > 0
         m.max_bepoch = 1 + m.max_restarts
         m.min_isr = min(m.min_insync_replicas, m.replication_factor)
+        m.first_voter = m.voter.of(m.voter.ids[0])   # the active controller at the start
         m.follows = m.max_isolations > 0
         # A broker that follows a stale leader is fenced when its session runs out, unless
         # check-quorum resigns that leader first (then the broker finds the new one in time).
@@ -226,14 +230,14 @@ class KraftCluster(Model):
             s.c_current[x] = True
             s.c_role[x] = "LEADER" if x.value == 0 else "FOLLOWER"
         s.commit_epoch = 1
-        s.committer = m.voter.of(1)
+        s.committer = m.first_voter
         for b in m.broker:
             s.registered[b] = True
             s.bepoch[b] = 1
             s.state[b] = "RUNNING"
             s.clean[b] = True
             if m.follows:
-                s.b_ctrl[b] = m.voter.of(1)
+                s.b_ctrl[b] = m.first_voter
             for p in m.partition:
                 s.b_leader[b][p] = m.replicas[p][0]
                 s.b_epoch[b][p] = 0
@@ -244,6 +248,16 @@ class KraftCluster(Model):
                 s.produce_at[p] = None
 
     # -- helpers ---------------------------------------------------------------------------
+    def host(m, c):
+        """With ``process.roles=broker,controller``: the broker that runs controller ``c``
+        (the same node id)."""
+        return m.broker.of(m.voter.ids[c.value])
+
+    def controller_on(m, b):
+        """The controller running on broker ``b``'s node, or None."""
+        ident = m.broker.ids[b.value]
+        return m.voter.of(ident) if m.combined and ident in m.voter.ids else None
+
     def connected(m, s, a, b):
         return s.c_up[a] & s.c_up[b] & ((a == b) | (~s.isolated[a] & ~s.isolated[b]))
 
@@ -363,7 +377,7 @@ class KraftCluster(Model):
         s.c_role[c] = "LEADER"
         s.failed_over = True
 
-    @action("voter", where=lambda m, v: m.voters > 1)
+    @action("voter", where=lambda m, v: m.n_voters > 1)
     def controller_learn_epoch(m, s, voter):
         """A voter that can reach a voter of a higher epoch (a fetch or vote exchange)
         moves to it: a leader of an older epoch steps down (``transitionToUnattached``)."""
@@ -375,7 +389,7 @@ class KraftCluster(Model):
                 s.c_epoch[c] = s.pre.c_epoch[x]
         s.c_role[c] = "UNATTACHED"
 
-    @action("voter", where=lambda m, v: m.fixed("KAFKA-15489") and m.voters > 1)
+    @action("voter", where=lambda m, v: m.fixed("KAFKA-15489") and m.n_voters > 1)
     def controller_resign(m, s, voter):
         """Check-quorum (KAFKA-15489): a leader without fetches from a majority for
         1.5 × ``controller.quorum.fetch.timeout.ms`` resigns."""
@@ -412,7 +426,7 @@ class KraftCluster(Model):
         c = voter
         require(~s.c_up[c])
         if m.combined:
-            require(s.state[m.broker.of(c.value + 1)] != "NOT_RUNNING")
+            require(s.state[m.host(c)] != "NOT_RUNNING")
         s.c_up[c] = True
         s.c_role[c] = ite(s.c_role[c] == "LEADER", Role.RESIGNED, Role.UNATTACHED)
 
@@ -432,8 +446,8 @@ class KraftCluster(Model):
         if m.logs:
             for p in m.partition:
                 s.log[b][p].truncate(s.flushed[b][p])
-        if m.combined and b.value < m.voters:
-            s.c_up[m.voter.of(b.value + 1)] = False
+        if m.combined and m.controller_on(b) is not None:
+            s.c_up[m.controller_on(b)] = False
 
     def _lose_process_state(m, s, b):
         if m.follows:
@@ -598,8 +612,8 @@ class KraftCluster(Model):
             for p in m.partition:
                 s.flushed[b][p] = s.log[b][p].length()
         m._lose_process_state(s, b)
-        if m.combined and b.value < m.voters:
-            s.c_up[m.voter.of(b.value + 1)] = False
+        if m.combined and m.controller_on(b) is not None:
+            s.c_up[m.controller_on(b)] = False
 
     # == partition leaders: ISR upkeep (AlterPartition) ======================================
 

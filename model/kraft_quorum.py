@@ -33,11 +33,55 @@ the leader's log before its own end offset counts toward the high watermark). Fa
 crashes (``max_crashes``) and a voter cut off from all others (``max_isolations``).
 """
 
-from kafkacheck.checker.lang import (Bool, Domain, Enum, Int, Map, Maybe, Model, Param, Seq,
+from kafkacheck.checker.lang import (Bool, Domain, Enum, Int, Map, Maybe, Model, Param,
+                                     ParameterError, Seq,
                                      Set, action, count_of, ite, require, when)
 
 VoterRole = Enum("VoterRole", "UNATTACHED", "CANDIDATE", "LEADER", "FOLLOWER", "RESIGNED")
 """``org.apache.kafka.raft.EpochState`` implementations of 3.9 (no 4.x Prospective)."""
+
+
+MAX_VOTERS = 5
+VOTERS_DOC = ("a count n (voter ids 1..n) or the voters as Kafka writes them: "
+              "1@host:9093,2@host:9093,3@host:9093 (or just the ids, 1,2,3)")
+
+
+def parse_voters(text) -> str:
+    """``controller.quorum.voters``: a count ("3": ids 1..3), or ``id@host:port`` entries or
+    bare ids ("4,5,6"), returned with spaces removed. Raises ValueError with what is allowed."""
+    voter_ids(text)
+    return ",".join(e.strip() for e in str(text).split(","))
+
+
+def voter_ids(value) -> tuple:
+    """The voter ids that a ``controller.quorum.voters`` value names."""
+    text = str(value).strip()
+    usage = (f"takes a count (1..{MAX_VOTERS}) or voter ids, such as "
+             f"1@host:9093,2@host:9093,3@host:9093 or 1,2,3; not {text!r}")
+    if text.isdigit():
+        if not 1 <= int(text) <= MAX_VOTERS:
+            raise ValueError(usage)
+        return tuple(range(1, int(text) + 1))
+    ids = []
+    for entry in text.split(","):
+        ident, at, where = entry.strip().partition("@")
+        if not ident.isdigit() or (at and ":" not in where):
+            raise ValueError(usage)
+        ids.append(int(ident))
+    if len(ids) > MAX_VOTERS:
+        raise ValueError(f"names {len(ids)} voters; "
+                         f"use 1..{MAX_VOTERS}")
+    repeated = [i for k, i in enumerate(ids) if i in ids[:k]]
+    if repeated:
+        raise ValueError(f"names voter {repeated[0]} twice")
+    return tuple(ids)
+
+
+def voter_domain(value):
+    try:
+        return Domain("voter", ids=voter_ids(value))
+    except ValueError as e:
+        raise ParameterError(f"parameter controller.quorum.voters {e}") from None
 
 
 class KraftQuorum(Model):
@@ -47,17 +91,18 @@ class KraftQuorum(Model):
     fixes = {"KAFKA-15489": "check-quorum: a leader without fetches from a majority resigns "
                             "(3.7.0)"}
 
-    voters = Param(3, key="controller.quorum.voters", lo=1, hi=5,
-                   doc="number of voters (controller ids 1..n)")
+    voters = Param("3", key="controller.quorum.voters", parse=parse_voters,
+                   doc=VOTERS_DOC)
     max_epoch = Param(2, lo=1, hi=6, doc="bound on epochs")
     max_records = Param(2, lo=1, hi=4, doc="bound on each voter's metadata log")
     max_crashes = Param(1, lo=0, hi=5, doc="voter crashes the run may suffer in all")
     max_isolations = Param(1, lo=0, hi=3, doc="times a voter may be cut off from the others")
 
     def setup(m):
-        m.voter = Domain("voter", ids=range(1, m.voters + 1))
+        m.voter = voter_domain(m.voters)
+        m.n_voters = len(m.voter)
         m.epochs = Domain("epoch", ids=range(1, m.max_epoch + 1))
-        m.majority = m.voters // 2 + 1
+        m.majority = m.n_voters // 2 + 1
 
     def variables(m):
         v, e, r = m.voter, m.max_epoch, m.max_records
@@ -257,7 +302,7 @@ class KraftQuorum(Model):
             s.commit_epoch = s.epoch[x]
         s.committed.truncate(ite(new > s.committed.length(), new, s.committed.length()))
 
-    @action("voter", where=lambda m, v: m.fixed("KAFKA-15489") and m.voters > 1)
+    @action("voter", where=lambda m, v: m.fixed("KAFKA-15489") and m.n_voters > 1)
     def leader_resign_without_quorum(m, s, voter):
         """KAFKA-15489's check quorum: a leader that has had no fetch from a majority for
         1.5 × ``controller.quorum.fetch.timeout.ms`` resigns (here: it is cut off from every

@@ -105,7 +105,7 @@ class KraftClusterSpec(KraftCluster):
     @sometimes
     def controller_failover(m, s):
         """A second controller became leader (trivially reached with one voter)."""
-        if m.voters == 1:
+        if m.n_voters == 1:
             return True
         return s.failed_over
 
@@ -128,6 +128,6 @@ class KraftClusterSpec(KraftCluster):
         """A leader cut off from the voters resigns (check-quorum). Refuted over the whole
         space ``--before KAFKA-15489``: the cut-off leader stays leader of its old epoch and
         keeps answering the brokers that reach it."""
-        if m.max_isolations == 0 or m.voters == 1:
+        if m.max_isolations == 0 or m.n_voters == 1:
             return True
         return s.resigned_cut_off

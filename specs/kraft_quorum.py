@@ -100,7 +100,7 @@ class KraftQuorumSpec(KraftQuorum):
         crashes (a restart resigns too: that is not check quorum). KAFKA-15489's fix; with
         --before KAFKA-15489 no run reaches it, so the stale leader stays leader for as long
         as it is cut off."""
-        if m.voters == 1 or m.max_isolations == 0:
+        if m.n_voters == 1 or m.max_isolations == 0:
             return True     # no voter can be cut off: reported as trivially reached
         return (s.crashes == 0) & any_of(m.voter, lambda x: (s.role[x] == "RESIGNED") &
                                          s.isolated[x] & (s.leader[x] == x))

@@ -185,3 +185,25 @@ def test_one_active_controller_per_epoch_is_proved_with_one_lemma():
     r = prove_property(system, "one_active_controller_per_epoch",
                        strengthen=["leader_epoch_held_by_majority"])
     assert r.outcome == "proved", (r.reason, r.cti)
+
+
+def test_controller_quorum_voters_as_kafka_writes_it():
+    """A count, or ``id@host:port`` entries: the same quorum under other ids checks alike."""
+    ids = check(settings={"controller.quorum.voters": "4@c1:9093,5@c2:9093,6@c3:9093"})
+    assert ids.distinct_states == check().distinct_states
+    spec = KraftClusterSpec.from_settings({"controller.quorum.voters": "4@c1:9093,5@c2:9093"})
+    assert spec.compile() and spec.voter.ids == (4, 5) and spec.majority == 2
+    for bad in ("0", "6", "1,1", "1@nohost", "a,b", "1,2,3,4,5,6"):
+        with pytest.raises(kc.ParameterError):
+            KraftClusterSpec.from_settings({"controller.quorum.voters": bad}).compile()
+
+
+def test_combined_roles_run_each_controller_on_the_broker_of_its_id():
+    with pytest.raises(kc.ParameterError, match="voter 4 is not among brokers"):
+        check(settings={"process.roles": "broker,controller",
+                        "controller.quorum.voters": "2,3,4"})
+    spec = KraftClusterSpec.from_settings({"process.roles": "broker,controller",
+                                           "controller.quorum.voters": "3,2"})
+    spec.compile()
+    assert [spec.broker.ids[spec.host(c).value] for c in spec.voter] == [3, 2]
+    assert spec.controller_on(spec.broker.of(1)) is None
