@@ -1003,6 +1003,8 @@ def test_misused_traced_values_get_clear_errors():
         (lambda m, s: range(s.a), "Python index or range bound"),
         (lambda m, s: choose([]), "at least one value"),
         (lambda m, s: choose([1, 2]), "needs name="),
+        # values are converted when chosen, so a bad last value is still found
+        (lambda m, s: require(choose([1, 2, 2.5], name="n") > 0), "2.5 (float) is not a value"),
         (lambda m, s: s.st.__or__({5}), "not an element of d"),
         (lambda m, s: require(s.k == "x"), "not a value of Maybe(d)"),
     ]

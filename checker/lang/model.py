@@ -18,7 +18,7 @@ from .errors import ModelError, ParameterError, TracingError
 from .expr import And, Const, Expr, Var, lift
 from .evaluate import evaluate
 from .layout import Layout
-from .tracing import RecordingState, Tracer
+from .tracing import RecordingState, Tracer, lift_choice
 from .types import Bool, Domain
 
 
@@ -343,7 +343,7 @@ class Model:
                             f"action {name}: choose() named {n!r} clashes with another "
                             f"parameter or choice of the same name, so its labels would be "
                             f"ambiguous; pass choose(..., name='...') with a distinct name")
-                    args[n] = _show(vals[i])
+                    args[n] = _show(lift_choice(vals[i]))
                 updates = {i: e for i, e in enumerate(tracer.cur) if e is not start[i]}
                 out.append(ActionInstance(_label(name, args), name, args,
                                           And(*tracer.guards), updates))

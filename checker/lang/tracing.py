@@ -63,8 +63,9 @@ class Tracer:
     def choose(self, values, name):
         pos = len(self.taken)
         idx = self.path[pos] if pos < len(self.path) else 0
+        value = lift_choice(values[idx])
         self.taken.append((name, values, idx))
-        return values[idx]
+        return value
 
 
 def current() -> Tracer:
@@ -324,15 +325,20 @@ def choose(values, name: str | None = None):
     """
     if isinstance(values, Domain):
         name = name or values.name
-        values = list(values)
+        values = values.elements()
     else:
-        values = [tuple(map(lift, v)) if isinstance(v, (tuple, list)) else lift(v)
-                  for v in values]
+        # the body runs once per combination of choices: convert only the chosen value
+        values = values if isinstance(values, (list, tuple, range)) else list(values)
         if not values:
             raise TracingError("choose() needs at least one value")
         if name is None:
             raise TracingError("choose(values) over a plain sequence needs name=...")
     return current().choose(values, name)
+
+
+def lift_choice(v):
+    """A chosen value as the body sees it: a constant, or a tuple of constants."""
+    return tuple(map(lift, v)) if isinstance(v, (tuple, list)) else lift(v)
 
 
 def all_of(domain, pred) -> Expr:
