@@ -133,9 +133,10 @@ class _Batch:
                          np.asarray(s.which, dtype=np.int32))
         s.seen = set()
         self.publish()
-        frontier = np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T.copy()
+        frontier = self.packer.pack(
+            np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T)
         if len(inits):
-            self.seen.add_new(self.packer.fingerprints(frontier))
+            self.seen.add_new(self.packer.fingerprints_of(frontier))
         base = 0
         while frontier.shape[1]:
             s.per_depth.append(frontier.shape[1])
@@ -145,7 +146,8 @@ class _Batch:
             parts = []
             for start in range(0, frontier.shape[1], CHUNK):
                 s.tick(frontier.shape[1])
-                parts.append(self._chunk(frontier[:, start:start + CHUNK], base + start))
+                cols = self.packer.unpack(frontier[:, start:start + CHUNK])
+                parts.append(self._chunk(cols, base + start))
             base += frontier.shape[1]
             nxt = np.concatenate(parts, axis=1) if parts else frontier[:, :0]
             if nxt.shape[1]:
@@ -201,7 +203,8 @@ class _Batch:
             outside |= ~as_mask(v, m)
         na = len(self.always)
         inside = np.flatnonzero(~outside)
-        fps = self.packer.fingerprints(cand[:, inside] if len(inside) < m else cand)
+        words = self.packer.pack(cand[:, inside] if len(inside) < m else cand)
+        fps = self.packer.fingerprints_of(words)
         firsts = _firsts(fps)
         fresh = np.zeros(m, dtype=bool)
         fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
@@ -276,7 +279,8 @@ class _Batch:
                                      "batch code did")
             s.stop_reason = "max_states"
             raise _Found
-        return cand[:, keep]
+        # the kept states, packed (``words`` has a column per candidate inside)
+        return words[:, np.searchsorted(inside, keep)]
 
     def _on_new(self, cand, rank, index_of, parent, pos, base):
         state = _row(cand, rank)

@@ -1,5 +1,8 @@
 """States packed into 64-bit words, and their 64-bit fingerprints, a frontier at a time.
 
+The frontier between two levels is kept packed (a few words a state instead of one int64
+per slot) and unpacked a chunk at a time.
+
 Each slot holds ``value - lo`` in ``bit_length(hi - lo)`` bits, so the packing is injective
 on in-range states. The words are mixed by a chain of MurmurHash3's 64-bit finalizer, a
 bijection on one word: a state that packs into a single word gets a fingerprint of its own
@@ -39,13 +42,34 @@ class Packer:
             used += bits
         self.exact = len(self.words) == 1
 
+        self.width = len(ranges)
+        self.masks = [np.uint64((1 << max((hi - lo).bit_length(), 1)) - 1) for lo, hi in ranges]
+
+    def pack(self, cols: np.ndarray) -> np.ndarray:
+        """The states (columns of in-range slot values) as ``len(words)`` rows of uint64."""
+        out = np.zeros((len(self.words), cols.shape[1]), dtype=np.uint64)
+        for row, word in zip(out, self.words):
+            for slot, shift in word:
+                row |= (cols[slot] - self.lo[slot]).astype(np.uint64) << np.uint64(shift)
+        return out
+
+    def unpack(self, words: np.ndarray) -> np.ndarray:
+        """``pack``'s inverse: the slot values as int64 columns."""
+        cols = np.empty((self.width, words.shape[1]), dtype=np.int64)
+        for row, word in zip(words, self.words):
+            for slot, shift in word:
+                cols[slot] = ((row >> np.uint64(shift)) & self.masks[slot]).astype(np.int64)
+                cols[slot] += self.lo[slot]
+        return cols
+
     def fingerprints(self, cols: np.ndarray) -> np.ndarray:
+        return self.fingerprints_of(self.pack(cols))
+
+    @staticmethod
+    def fingerprints_of(words: np.ndarray) -> np.ndarray:
+        """Fingerprints of packed states (the rows of ``pack``)."""
         with np.errstate(over="ignore"):
             h = None
-            for word in self.words:
-                w = np.zeros(cols.shape[1], dtype=np.uint64)
-                for slot, shift in word:
-                    w |= (cols[slot] - self.lo[slot]).astype(np.uint64) << np.uint64(shift)
-                w = _fmix(w * _GOLD) if h is None else _fmix(h ^ (w * _GOLD))
-                h = w
+            for w in words:
+                h = _fmix(w * _GOLD) if h is None else _fmix(h ^ (w * _GOLD))
             return h
