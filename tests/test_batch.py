@@ -157,6 +157,35 @@ def test_the_state_limit_among_initial_states_matches_bfs():
         assert _summary(got) == _summary(ref)
 
 
+def test_a_trace_from_an_initial_state_beyond_a_16_bit_index():
+    """Parent links are 2-byte ranks, but an initial state's index can be larger."""
+    from kafkacheck.checker.lang import always, choose
+
+    class Wide(Model):
+        name = "wide"
+
+        def variables(m):
+            return {"a": Int(0, 199), "b": Int(0, 199), "c": Int(0, 3)}
+
+        def init(m, s):
+            s.a = choose(range(200), name="a")
+            s.b = choose(range(200), name="b")
+
+        @action()
+        def step(m, s):
+            require(s.c < 3)
+            s.c = s.c + 1
+
+        @always
+        def not_last(m, s):
+            return ~((s.a == 199) & (s.b == 199) & (s.c == 3))
+
+    system = Wide().compile()
+    ref, got = (check(system, engine=e) for e in ("bfs", "batch"))
+    assert got.engine == "batch" and _summary(got) == _summary(ref)
+    assert got.violation.steps[0].state["a"] == 199 and got.violation.length == 3
+
+
 def test_a_swap_reads_the_old_values():
     class Swap(Model):
         name = "swap"

@@ -98,18 +98,22 @@ class _Batch:
         self.limits = kernel(self.constraints)
         self.props = kernel([*self.always, *self.sometimes.values()])
         self.seen = FingerprintSet()
-        self.parent = np.zeros(1 << 16, dtype=np.int64)
-        self.which = np.zeros(1 << 16, dtype=np.int32)
+        # parent links: 4 bytes while indices fit, 2 for the successor's rank at its parent
+        self.parent = np.zeros(1 << 16, dtype=np.int32)
+        self.which = np.zeros(1 << 16, dtype=np.int16 if len(actions) < 2 ** 15 else np.int32)
         self.n = 0
 
     # -- storage ------------------------------------------------------------------------------
     def stored_bytes(self) -> int:
-        parent = 4 if self.n < 2 ** 31 else 8
         table = self.seen.nbytes if self.seen is not None else 0
-        return table + self.n * (parent + 4)
+        return table + self.n * (self.parent.itemsize + self.which.itemsize)
 
     def _append(self, parents, which):
         need = self.n + len(parents)
+        if need >= 2 ** 31 and self.parent.dtype != np.int64:
+            self.parent = self.parent.astype(np.int64)
+        if len(which) and int(which.max()) > np.iinfo(self.which.dtype).max:
+            self.which = self.which.astype(np.int64)  # an initial state's index
         if need > len(self.parent):
             cap = max(need, 2 * len(self.parent))
             self.parent = np.resize(self.parent, cap)
@@ -130,7 +134,7 @@ class _Batch:
             inits = s.visit_initial()  # the reference code: same order, checks and limit
         finally:  # a violation or the state limit among the initial states ends it here
             self._append(np.asarray(s.parent, dtype=np.int64),
-                         np.asarray(s.which, dtype=np.int32))
+                         np.asarray(s.which, dtype=np.int64))
         s.seen = set()
         self.publish()
         frontier = self.packer.pack(
