@@ -193,6 +193,17 @@ def read_text(path, what: str = "check file", max_bytes: int = MAX_BYTES) -> str
     """A small UTF-8 text file a user named, or SpecError in one line: a directory, a FIFO or
     device (which could block or never end), a huge file or bytes that are not UTF-8 are
     each refused before anything is read from them."""
+    raw = read_bytes(path, what, max_bytes)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{path}: not UTF-8 text (byte {e.start}); save the {what} as "
+                        "UTF-8") from None
+
+
+def read_bytes(path, what: str = "check file", max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a small regular file a user named, or SpecError in one line (a directory,
+    a FIFO or device, a file over ``max_bytes``), refused before anything is read."""
     import stat
     path = Path(path)
     try:
@@ -213,11 +224,7 @@ def read_text(path, what: str = "check file", max_bytes: int = MAX_BYTES) -> str
         raise SpecError(f"cannot read {what} {path}: {e.strerror}") from None
     if len(raw) > max_bytes:
         raise SpecError(f"{what} {path} is larger than {max_bytes:,} bytes")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SpecError(f"{path}: not UTF-8 text (byte {e.start}); save the {what} as "
-                        "UTF-8") from None
+    return raw
 
 
 def load_spec(path) -> SpecFile:

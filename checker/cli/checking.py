@@ -13,6 +13,7 @@ from ..render import header, render_trace, result_json, trace_text
 from .. import engines
 from ..specfile import mismatches
 from . import guard
+from .config import config_option, echo as echo_config, resolve_configured
 from .output import check_output, write_whole
 from .targets import (MAX_COUNT, MAX_DEPTH, Target, UserError, builtin_specs, model_options,
                       parse_settings, reproduce, resolve, seconds_type)
@@ -24,6 +25,7 @@ ENGINES = engines.names()
 @click.command("check")
 @click.argument("target", required=False)
 @model_options("Check")
+@config_option
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Check only this property (repeatable); default: all.")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
@@ -59,7 +61,7 @@ ENGINES = engines.names()
 @click.option("--slow", is_flag=True, help="Suite only: also run the checks marked slow.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
-def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
+def check_command(ctx, target, params, configs, before, properties, engine, max_depth, max_states,
                   time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, force, trace_format,
                   show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
@@ -77,7 +79,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         raise UserError("--force lets --trace-out replace a file; give --trace-out PATH")
     guard.limit_memory(memory_limit or guard.default_memory_mb())
     if target is None:
-        given = [n for n, v in (("-p", params), ("--before", before),
+        given = [n for n, v in (("-p", params), ("--config", configs), ("--before", before),
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
@@ -95,11 +97,14 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
                         "trace on stdout after the --format json report; give --trace-out PATH")
     settings = parse_settings(params)
     with guard.deadline(time_limit) as clock:
-        resolved = resolve(target)
+        resolved, settings, applied = resolve_configured(target, configs, settings)
+        inputs = [*resolved.inputs(), *configs]
         if trace_out is not None:
-            check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
+            check_output(trace_out, "--trace-out", inputs=inputs, force=force)
+        echo_config(applied)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit)
+        run.config = applied
         result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
@@ -186,6 +191,8 @@ class Run:
                "params": self.model.param_values(), "before": sorted(self.model.before)}
         out.update(result_json(result))
         out["command"] = self.argv
+        if getattr(self, "config", None) is not None:
+            out["config"] = self.config.as_dict()
         return out
 
     def text(self, result, *, show_examples=False, coverage=False) -> str:

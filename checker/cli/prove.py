@@ -13,6 +13,7 @@ import click
 
 from ..lang import ModelError
 from ..render import changes, header, show, to_json, trace_json, trace_text
+from .config import config_option, echo as echo_config, resolve_configured
 from .targets import MAX_DEPTH, model_options, reproduce, seconds_type
 
 EXIT = {"proved": 0, "refuted": 1, "not_inductive": 3, "unknown": 3}
@@ -26,6 +27,7 @@ def _bad_input(message: str):
 @click.command("prove")
 @click.argument("target")
 @model_options("Prove")
+@config_option
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help="Prove this always-property (repeatable); default: every one.")
 @click.option("--induction", "k", type=click.IntRange(1, 1000), default=1, show_default=True,
@@ -45,7 +47,7 @@ def _bad_input(message: str):
                    "the machine's).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
-def prove_command(ctx, target, params, before, properties, k, strengthen, base_depth,
+def prove_command(ctx, target, params, configs, before, properties, k, strengthen, base_depth,
                   time_limit, query_time_limit, memory_limit, fmt):
     """Prove TARGET's always-properties for every depth: k-induction with Z3.
 
@@ -58,13 +60,15 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
     """
     from ..symbolic.induction import prove
 
-    from .targets import parse_settings, resolve
+    from .targets import parse_settings
 
     from . import guard
     settings = parse_settings(params)
     guard.limit_memory(memory_limit or guard.default_memory_mb())
     with guard.deadline(time_limit) as clock:
-        resolved = resolve(target)
+        resolved, settings, applied = resolve_configured(target, configs, settings)
+        target = resolved.name
+        echo_config(applied)
         model, system = resolved.system(settings, before)
         time_left = clock.hand_over()
         always = system.select(kinds=("always",))
