@@ -13,8 +13,9 @@ from .targets import UserError
 
 
 @click.command("unavailability")
-@click.option("--model", "model", default="zk-cluster", show_default=True,
-              help="the model to measure on: zk-cluster or kraft-cluster")
+@click.option("--model", "model", default=None,
+              help="the model to measure on: zk-cluster or kraft-cluster (default: as the "
+                   "--config files' process.roles says, else zk-cluster)")
 @click.option("-k", "--partitions", "k", type=int, default=3, show_default=True,
               help="partitions the failing broker leads")
 @click.option("--brokers", type=int, default=3, show_default=True, help="brokers (ids 1..N)")
@@ -30,21 +31,27 @@ from .targets import UserError
                    "broker.session.timeout.ms=6000")
 @click.option("--max-states", type=int, default=1_000_000, show_default=True,
               help="give up (exit 3) beyond this many states")
+@click.option("--config", "configs", multiple=True, metavar="FILE",
+              help="Read the durations (zookeeper.session.timeout.ms, "
+                   "broker.session.timeout.ms, ...) and process.roles from a Java properties "
+                   "file (repeatable, later files win, --timing wins over all).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.pass_context
 def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timing, max_states,
-                           fmt):
+                           configs, fmt):
     """How long each partition of a failing leader is without a serving leader, in protocol
     steps and in milliseconds, best and worst over every explored run: after a crash, a crash
     of the controller's host, and during a controlled shutdown (claims C12, C14, C15, C18,
     C19)."""
     from kafkacheck.checker.lang import ParameterError
     from kafkacheck.specs.unavailability import FAULTS, STAGINGS, TIMINGS, Cut, measure
+    timings = _timings(timing, TIMINGS)
+    model, from_files = _configured(configs, model, timings, TIMINGS)
     if model not in STAGINGS:
         raise UserError(f"unavailability is measured on {', '.join(STAGINGS)}; "
                         f"got --model {model!r}")
-    timings = _timings(timing, TIMINGS)
+    timings = {**from_files, **timings}
     faults = FAULTS if fault == "all" else (fault,)
     try:
         results = [measure(f, model=model, k=k, brokers=brokers, leader=leader, retries=retries,
@@ -61,6 +68,45 @@ def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timin
         return
     for r in results:
         _text(r)
+
+
+def _configured(configs, model, given, known):
+    """The model (``--model``, else as the files' ``process.roles`` says) and the durations
+    the ``--config`` files set; every other key they hold is listed as not used."""
+    from kafkacheck.specs.config import choose_model
+
+    from .config import read_configs, show
+    config = read_configs(configs)
+    if not config:
+        return model or "zk-cluster", {}
+    winners = config.last()
+    for note in config.notes:
+        click.echo(note, err=True)
+    if model is None:
+        model, why = choose_model(config.values())
+        click.echo(f"config: measuring on {model} ({why})", err=True)
+    out, unused = {}, []
+    for key, e in winners.items():
+        if key not in known:
+            if key != "process.roles":
+                unused.append(show(key))
+            continue
+        if key in given:
+            continue
+        try:
+            out[key] = int(e.value.strip())
+        except ValueError:
+            out[key] = -1
+        if not 0 <= out[key] <= 10 ** 9:
+            raise UserError(f"{e.where}: {key}={show(e.value)}: {key} takes a whole number of "
+                            "milliseconds, 0..1000000000")
+    if out:
+        click.echo("config: durations from the files: " + ", ".join(
+            f"{k}={v} ({winners[k].where})" for k, v in out.items()), err=True)
+    if unused:
+        click.echo("config: not modeled by the unavailability measurement: "
+                   + ", ".join(sorted(unused)), err=True)
+    return model, out
 
 
 def _timings(pairs, known) -> dict:
