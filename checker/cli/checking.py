@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -48,8 +49,12 @@ ENGINES = engines.names()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--trace-out", default=None, metavar="PATH",
               help="Write the counterexample to this file (a new file; --force replaces one).")
+@click.option("--junit-xml", "junit_xml", default=None, metavar="PATH",
+              help="Also write a JUnit XML report: one test case per check (the suite) or "
+                   "per property (a TARGET), the trace in each failure.")
 @click.option("--force", is_flag=True,
-              help="Let --trace-out replace an existing file (never an input of the run).")
+              help="Let --trace-out or --junit-xml replace an existing file (never an input "
+                   "of the run).")
 @click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
               help="Format of --trace-out (default: from its suffix, else text); json or "
                    "itf without --trace-out prints the trace so on stdout, the report on "
@@ -62,7 +67,8 @@ ENGINES = engines.names()
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
 def check_command(ctx, target, params, configs, before, properties, engine, max_depth, max_states,
-                  time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, force, trace_format,
+                  time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, junit_xml, force,
+                  trace_format,
                   show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
@@ -75,8 +81,9 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
         ctx.exit(0)
     if progress is None:
         progress = sys.stderr.isatty()
-    if force and trace_out is None:
-        raise UserError("--force lets --trace-out replace a file; give --trace-out PATH")
+    if force and trace_out is None and junit_xml is None:
+        raise UserError("--force lets --trace-out or --junit-xml replace a file; give "
+                        "--trace-out PATH or --junit-xml PATH")
     guard.limit_memory(memory_limit or guard.default_memory_mb())
     if target is None:
         given = [n for n, v in (("-p", params), ("--config", configs), ("--before", before),
@@ -86,7 +93,11 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                                 ("--exact", exact)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
-        ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
+        if junit_xml is not None:
+            check_output(junit_xml, "--junit-xml", inputs=[str(s.path) for s in builtin_specs()],
+                         force=force)
+        ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress,
+                           junit_xml=junit_xml))
     if slow:
         raise UserError("--slow applies to the suite only (no TARGET)")
     # --trace-format json/itf without --trace-out: the trace in that format is the standard
@@ -101,6 +112,10 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
         inputs = [*resolved.inputs(), *configs]
         if trace_out is not None:
             check_output(trace_out, "--trace-out", inputs=inputs, force=force)
+        if junit_xml is not None:
+            check_output(junit_xml, "--junit-xml", inputs=inputs, force=force)
+            if trace_out is not None and os.path.abspath(junit_xml) == os.path.abspath(trace_out):
+                raise UserError("--junit-xml and --trace-out name the same file; give two")
         echo_config(applied)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit)
@@ -115,6 +130,9 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                    err=trace_to_stdout)
     if trace_out is not None or trace_to_stdout:
         run.write_trace(result, trace_out, trace_format)
+    if junit_xml is not None:
+        from .junit import target_report
+        write_whole(junit_xml, target_report(run, result))
     ctx.exit(EXIT[result.verdict])
 
 
@@ -342,7 +360,7 @@ def _progress_printer():
 
 # -- the suite ---------------------------------------------------------------------------------
 
-def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
+def run_suite(*, fmt: str, slow: bool, time_limit, progress, junit_xml=None) -> int:
     """Run every built-in check; exit 0 when each outcome matches its record."""
     specs = builtin_specs()
     skipped = [s for s in specs if s.slow and not slow]
@@ -367,6 +385,11 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress) -> int:
     stopped = [r for r in rows if r[2].verdict == "incomplete" and r[2].stop_reason in
                ("interrupted", "time_limit", "memory_limit")]
     failed = [r for r in rows if r[3] and r not in stopped]
+    if junit_xml is not None:
+        from .junit import suite_report
+        ran = {r[0].name for r in rows}
+        write_whole(junit_xml, suite_report(rows, skipped, [s for s in specs if s not in skipped
+                                                            and s.name not in ran]))
     if fmt == "json":
         results = []
         for spec, run, result, diff in rows:
