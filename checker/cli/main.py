@@ -57,11 +57,25 @@ def cli():
 
 
 @cli.command("models")
+@click.argument("model_files", nargs=-1, metavar="[FILE.py:Class]...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def models_command(fmt):
-    """List the models with their parameters, properties and known fixes."""
-    described = [describe_model(name, cls) for name, cls in sorted(catalog().items())]
+def models_command(model_files, fmt):
+    """List the models with their parameters, properties and known fixes; with
+    FILE.py:Class, list those user models instead."""
+    if model_files:
+        from .targets import resolve
+        described = []
+        for spec in model_files:
+            if not (":" in spec and spec.split(":", 1)[0].endswith(".py")):
+                raise UserError(f"models takes a user model as path/to/file.py:Class, not "
+                                f"{spec!r} (built-in models: kafkacheck models)")
+            target = resolve(spec)
+            with target._user_code():
+                described.append(describe_model(getattr(target.model_class, "name", None)
+                                                or spec, target.model_class))
+    else:
+        described = [describe_model(name, cls) for name, cls in sorted(catalog().items())]
     if fmt == "json":
         import json
         click.echo(json.dumps({"models": described}, indent=2))

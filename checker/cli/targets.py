@@ -120,7 +120,7 @@ def resolve(target: str) -> Target:
     models = catalog()
     if target.endswith(".toml") or Path(target).suffix == ".toml":
         spec = load_spec(target)
-        return Target(target, _model_named(spec.model, models), spec)  # reproduce: the path
+        return spec_target(target, spec)  # reproduce: the path
     if ":" in target and target.split(":", 1)[0].endswith(".py"):
         return Target(target, load_user_model(target), user_file=target.split(":", 1)[0])
     if target in models:
@@ -133,6 +133,17 @@ def resolve(target: str) -> Target:
     did = f"; did you mean {hint[0]!r}?" if hint else ""
     raise UserError(f"unknown model or check {target!r}{did} (models: "
                     f"{', '.join(sorted(models))}; checks: kafkacheck check --list)")
+
+
+def spec_target(name: str, spec: SpecFile) -> Target:
+    """The target a check file names: a built-in model, or a user's model as
+    ``path/to/file.py:Class`` with the path relative to the check file's folder."""
+    if ":" in spec.model and spec.model.split(":", 1)[0].endswith(".py"):
+        path, _, cls = spec.model.partition(":")
+        if not Path(path).is_absolute():
+            path = str(Path(spec.path).parent / path)
+        return Target(name, load_user_model(f"{path}:{cls}"), spec, user_file=path)
+    return Target(name, _model_named(spec.model, catalog()), spec)
 
 
 def _model_named(name: str, models: dict):
