@@ -40,8 +40,14 @@ def choose_model(values: dict[str, str]) -> tuple[str, str]:
     return "zk-cluster", "no process.roles: ZooKeeper mode"
 
 
+class NotModeled(Exception):
+    """A value the model has no counterpart for (the reason is the message)."""
+
+
 def translate(model: str, key: str, value: str) -> str:
-    """A value as Kafka writes it, in the spelling the model's parameter takes.
+    """A value as Kafka writes it, in the spelling the model's parameter takes; raises
+    ``NotModeled`` for a value the model cannot express (``bootstrap.servers`` as host:port:
+    the model names brokers by id).
 
     >>> translate("zk-cluster", "acks", "-1")
     'all'
@@ -53,6 +59,9 @@ def translate(model: str, key: str, value: str) -> str:
     text = value.strip()
     if key == "acks" and text == "-1":
         return "all"
+    if key == "bootstrap.servers" and ":" in text:
+        raise NotModeled("host:port addresses; the model names brokers by id: "
+                         "-p bootstrap.servers=1,2 or all")
     if key == "process.roles" and model == "kraft-cluster":
         roles = sorted(r.strip() for r in text.split(",") if r.strip())
         if roles == ["broker", "controller"]:

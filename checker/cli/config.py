@@ -161,7 +161,7 @@ def apply(config: Config, model_class, model_name: str, user_settings: dict[str,
     """The settings a run uses: the files' values for the model's parameters under the user's
     ``-p``, each parsed and validated here so that a bad one names its file and line.
     ``extra_keys`` are keys the command consumes itself (none are "not modeled")."""
-    from kafkacheck.specs.config import translate
+    from kafkacheck.specs.config import NotModeled, translate
 
     from ..lang import ParameterError
     params = model_class.params()
@@ -182,7 +182,11 @@ def apply(config: Config, model_class, model_name: str, user_settings: dict[str,
         if key in mine:
             applied.overridden.append(key)
             continue
-        value = translate(model_name, key, entry.value)
+        try:
+            value = translate(model_name, key, entry.value)
+        except NotModeled as why:
+            applied.not_modeled.append(f"{show(key)} ({why})")
+            continue
         try:
             p.validate(p.parse(value))
         except ParameterError as e:

@@ -17,6 +17,7 @@ from . import guard
 from ..lang import ModelError
 from ..specfile import SpecError
 from ..system import PropertyError
+from .audit import audit_command
 from .bench import bench_command
 from .checking import check_command
 from .graphing import graph_command
@@ -128,6 +129,7 @@ def describe_model(name: str, cls) -> dict:
     }
 
 
+cli.add_command(audit_command)
 cli.add_command(check_command)
 cli.add_command(graph_command)
 cli.add_command(bench_command)
