@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["kafkacheck.checker", "kafkacheck.checker.lang", "kafkacheck.checker.system"]
+MODULES = ["kafkacheck.checker", "kafkacheck.checker.lang", "kafkacheck.checker.system",
+           "kafkacheck.testing", "kafkacheck.specs.config"]
 
 
 @pytest.mark.parametrize("name", MODULES)
