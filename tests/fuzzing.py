@@ -36,11 +36,11 @@ FLAGS = {
     "check": ["--engine", "--max-depth", "--max-states", "--time-limit", "--query-time-limit",
               "--property", "--before", "--format", "--trace-out", "--trace-format", "-p",
               "--exact", "--coverage", "--show-examples", "--slow", "--list", "--force",
-              "--no-progress", "--bogus"],
+              "--no-progress", "--bogus", "--config", "--junit-xml"],
     "prove": ["--property", "--induction", "--strengthen", "--base-depth", "--time-limit",
-              "--query-time-limit", "--format", "-p", "--before", "--bogus"],
+              "--query-time-limit", "--format", "-p", "--before", "--bogus", "--config"],
     "graph": ["--format", "--max-states", "--out", "-p", "--before", "--force", "--time-limit",
-              "--bogus"],
+              "--bogus", "--config"],
     "models": ["--format", "--bogus"],
     "quorum": ["table", "check", "reconfig", "--voters", "--ids", "--rule", "--groups",
                "--weight", "--config", "--limit", "--max", "--from", "--to", "--format"],
@@ -56,7 +56,8 @@ VALUED = {"--engine": ["bfs", "dfs", "bmc", "batch", ""], "--format":
           "--groups": ["1:2:3", "", "1:1", "x"], "--weight": ["1=2", "1=0", "x=1", "1=-1",
                                                               "1=99999999999999"],
           "--from": ["1,2,3", "", "x"], "--to": ["1,2,3,4", "", "1"],
-          "--config": ["ok.toml", "/dev/zero", "dir.py", "nope.cfg", "zoo.cfg"]}
+          "--config": ["ok.toml", "/dev/zero", "dir.py", "nope.cfg", "zoo.cfg",
+                       "server.properties", "bad.properties", "fifo.py"]}
 OUTPUTS = ["out.txt", "out.json", "", "m.py", "ok.toml", "dir.py", "/nonexistent/x.txt",
            "fresh.itf.json", "existing.txt"]
 
@@ -191,7 +192,7 @@ class Input:
 def _value(rng, flag):
     if flag in VALUED:
         return rng.choice(VALUED[flag])
-    if flag in ("--trace-out", "--out"):
+    if flag in ("--trace-out", "--out", "--junit-xml"):
         return rng.choice(OUTPUTS)
     if flag == "-p":
         v = rng.choice(NUMBERS + ["1:3", "1:2,1:2,1:2,1:2,1:2,1:2,1:2", "true"])
@@ -205,6 +206,12 @@ def make_input(rng: random.Random, *, time_limit: float = 3.0, in_process: bool 
     files = {"m.py": model_file(rng, in_process).encode(), "bad.toml": check_file(rng),
              "ok.toml": b'name = "ok"\nmodel = "failover"\n[expect]\nverdict = "holds"\n',
              "existing.txt": b"keep me\n",
+             "server.properties": b"process.roles=broker,controller\nmin.insync.replicas=1\n"
+                                  b"log.dirs=/x\nacks=-1\n",
+             "bad.properties": rng.choice([b"min.insync.replicas=\\u00zz\n",
+                                           b"min.insync.replicas=banana\n",
+                                           b"a=1\\\n\0\xff\xfe", b"acks=7\nacks=all\n",
+                                           b"\xe9=\xe9\nreplication.factor=99\n"]),
              "zoo.cfg": b"server.1=a:1:2\nserver.2=b:1:2\ngroup.1=1:2\nweight.1=0\n"
                         b"weight.2=0\n",
              "loop.py": MODEL.format(**{**{k: v[0] for k, v in SLOTS.items()},
@@ -242,9 +249,9 @@ def make_input(rng: random.Random, *, time_limit: float = 3.0, in_process: bool 
             argv.append(_value(rng, flag))
     writes = set()
     for i, a in enumerate(argv[:-1]):
-        if a in ("--trace-out", "--out") and "--force" in argv:
+        if a in ("--trace-out", "--out", "--junit-xml") and "--force" in argv:
             writes.add(argv[i + 1])
-        elif a in ("--trace-out", "--out"):
+        elif a in ("--trace-out", "--out", "--junit-xml"):
             writes.add(argv[i + 1]) if argv[i + 1] not in files else None
     limit = None
     if cmd in ("check", "prove", "graph") and "--time-limit" not in argv:

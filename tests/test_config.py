@@ -192,3 +192,18 @@ def test_unavailability_reads_durations_and_process_roles(capsys, tmp_path):
     bad = write(tmp_path, "broker.session.timeout.ms=soon\n", "bad.properties")
     code, _, err = run(capsys, "unavailability", "--config", bad)
     assert code == 2 and "bad.properties:1: broker.session.timeout.ms=soon" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "zk-cluster", "-p", "nope=1"],
+    ["check", "zk-cluster", "--property", "nope"],
+    ["prove", "zk-cluster", "--property", "nope"],
+    ["graph", "zk-cluster", "-p", "brokers=x", "--format", "json"],
+    ["unavailability", "--brokers", "1"],
+    ["audit", "-p", "brokers=1"],
+])
+def test_bad_input_after_reading_a_config_is_still_one_line(capsys, tmp_path, argv):
+    path = write(tmp_path, "min.insync.replicas=1\nlog.dirs=/x\nmin.insync.replicas=2\n")
+    code, out, err = run(capsys, *argv[:2], "--config", path, *argv[2:]) \
+        if argv[0] != "audit" else run(capsys, "audit", path, *argv[1:])
+    assert code == 2 and len(err.strip().splitlines()) == 1, err

@@ -57,8 +57,6 @@ def audit_command(ctx, files, model_name, params, fmt, junit_xml, force):
                             "configuration with kafkacheck check instead")
     merged, applied = apply(config, cls, model_name, settings)
     applied.chosen = chosen
-    if fmt == "text":
-        echo(applied)
     guard.limit_memory(guard.default_memory_mb())
     cells = []
     for budget in budgets:
@@ -74,6 +72,8 @@ def audit_command(ctx, files, model_name, params, fmt, junit_xml, force):
               "guarantees": [g.name for g in guarantees], "results": cells,
               "verdict": "violated" if violated else "incomplete" if stopped else "holds"}
     guard.phase = "writing the results"
+    if fmt == "text":
+        echo(applied)  # after the runs: bad input stays one line
     if fmt == "json":
         click.echo(json.dumps(report, indent=2))
     elif fmt == "markdown":

@@ -116,10 +116,10 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
             check_output(junit_xml, "--junit-xml", inputs=inputs, force=force)
             if trace_out is not None and os.path.abspath(junit_xml) == os.path.abspath(trace_out):
                 raise UserError("--junit-xml and --trace-out name the same file; give two")
-        echo_config(applied)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit)
         run.config = applied
+        echo_config(applied)  # once the model is built: bad input stays one line
         result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)

@@ -38,8 +38,8 @@ def graph_command(ctx, target, params, configs, before, fmt, max_states, out, fo
         resolved, settings, applied = resolve_configured(target, configs, settings)
         if out is not None:
             check_output(out, "--out", inputs=[*resolved.inputs(), *configs], force=force)
-        echo_config(applied)
         _, system = resolved.system(settings, before)
+        echo_config(applied)  # once the model is built: bad input stays one line
         guard.phase = "exploring the state graph"
         try:
             graph = state_graph(system, max_states=max_states)

@@ -68,7 +68,6 @@ def prove_command(ctx, target, params, configs, before, properties, k, strengthe
     with guard.deadline(time_limit) as clock:
         resolved, settings, applied = resolve_configured(target, configs, settings)
         target = resolved.name
-        echo_config(applied)
         model, system = resolved.system(settings, before)
         time_left = clock.hand_over()
         always = system.select(kinds=("always",))
@@ -76,6 +75,7 @@ def prove_command(ctx, target, params, configs, before, properties, k, strengthe
                       purpose="proved or used as lemmas")
         if not always:
             raise _bad_input(f"model {system.name} has no always-properties to prove")
+        echo_config(applied)  # once the input is known good: bad input stays one line
         guard.phase = "proving"
         results = prove(system, properties=list(properties) or None, k=k,
                         strengthen=list(strengthen), base_depth=base_depth,

@@ -47,7 +47,8 @@ def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timin
     from kafkacheck.checker.lang import ParameterError
     from kafkacheck.specs.unavailability import FAULTS, STAGINGS, TIMINGS, Cut, measure
     timings = _timings(timing, TIMINGS)
-    model, from_files = _configured(configs, model, timings, TIMINGS)
+    notes = []
+    model, from_files = _configured(configs, model, timings, TIMINGS, notes)
     if model not in STAGINGS:
         raise UserError(f"unavailability is measured on {', '.join(STAGINGS)}; "
                         f"got --model {model!r}")
@@ -59,8 +60,10 @@ def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timin
     except ParameterError as e:
         raise UserError(str(e)) from None
     except Cut as e:
+        _notes(notes)
         click.echo(f"incomplete: {e}", err=True)
         ctx.exit(3)
+    _notes(notes)  # after the measurement: bad input stays one line
     if fmt == "json":
         click.echo(json.dumps({"model": model, "k": k, "brokers": brokers, "leader": leader,
                                "retries": retries, "timings": {**TIMINGS, **timings},
@@ -70,7 +73,12 @@ def unavailability_command(ctx, model, k, brokers, leader, retries, fault, timin
         _text(r)
 
 
-def _configured(configs, model, given, known):
+def _notes(notes):
+    for line in notes:
+        click.echo(line, err=True)
+
+
+def _configured(configs, model, given, known, notes):
     """The model (``--model``, else as the files' ``process.roles`` says) and the durations
     the ``--config`` files set; every other key they hold is listed as not used."""
     from kafkacheck.specs.config import choose_model
@@ -80,11 +88,10 @@ def _configured(configs, model, given, known):
     if not config:
         return model or "zk-cluster", {}
     winners = config.last()
-    for note in config.notes:
-        click.echo(note, err=True)
+    notes.extend(config.notes)
     if model is None:
         model, why = choose_model(config.values())
-        click.echo(f"config: measuring on {model} ({why})", err=True)
+        notes.append(f"config: measuring on {model} ({why})")
     out, unused = {}, []
     for key, e in winners.items():
         if key not in known:
@@ -101,11 +108,11 @@ def _configured(configs, model, given, known):
             raise UserError(f"{e.where}: {key}={show(e.value)}: {key} takes a whole number of "
                             "milliseconds, 0..1000000000")
     if out:
-        click.echo("config: durations from the files: " + ", ".join(
-            f"{k}={v} ({winners[k].where})" for k, v in out.items()), err=True)
+        notes.append("config: durations from the files: " + ", ".join(
+            f"{k}={v} ({winners[k].where})" for k, v in out.items()))
     if unused:
-        click.echo("config: not modeled by the unavailability measurement: "
-                   + ", ".join(sorted(unused)), err=True)
+        notes.append("config: not modeled by the unavailability measurement: "
+                     + ", ".join(sorted(unused)))
     return model, out
 
 
