@@ -207,3 +207,46 @@ def test_bad_input_after_reading_a_config_is_still_one_line(capsys, tmp_path, ar
     code, out, err = run(capsys, *argv[:2], "--config", path, *argv[2:]) \
         if argv[0] != "audit" else run(capsys, "audit", path, *argv[1:])
     assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"),
+                max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["acks", "min.insync.replicas", "a b", "k:x",
+                                           "é", "log.dirs", "#x", "!y", "="]), _TEXT,
+                          st.integers(0, 2), st.sampled_from(["\n", "\r\n", "\r"]),
+                          st.booleans()),
+                min_size=1, max_size=8))
+def test_entries_and_their_lines_as_java_reads_them(tmp_path_factory, lines):
+    """Random entries, escaped as Java writes them, some split over continuation lines and
+    some behind comments and blank lines: each comes back with its key, value and line."""
+    import javaproperties
+    from kafkacheck.checker.cli.config import read_config
+    text, expected, line = "", [], 1
+    for key, value, splits, eol, comment in lines:
+        if comment:
+            text += "# a comment" + eol + eol
+            line += 2
+        k = javaproperties.escape(key)
+        v = javaproperties.escape(value)
+        entry = f"{k}={v}"
+        # split the value over two lines where Java would join it back unchanged: not after
+        # a backslash, not before a blank (a continuation line's leading blanks are dropped)
+        cuts = [c for c in range(len(k) + 2, len(entry))
+                if entry[c - 1] != "\\" and not entry[c].isspace()]
+        ends = 0
+        if splits and cuts:
+            cut = cuts[len(cuts) // 2]
+            entry = entry[:cut] + "\\" + eol + "    " + entry[cut:]
+            ends = 1
+        text += entry + eol
+        expected.append((line, key, value))
+        line += 1 + ends
+    path = tmp_path_factory.mktemp("p") / "x.properties"
+    path.write_bytes(text.encode("utf-8"))
+    got = [(e.line, e.key, e.value) for e in read_config(str(path))]
+    assert got == expected
