@@ -58,19 +58,22 @@ def cli():
 
 
 @cli.command("models")
-@click.argument("model_files", nargs=-1, metavar="[FILE.py:Class]...")
+@click.argument("model_files", nargs=-1, metavar="[MODEL | FILE.py:Class]...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def models_command(model_files, fmt):
-    """List the models with their parameters, properties and known fixes; with
-    FILE.py:Class, list those user models instead."""
+    """List the models with their parameters, properties and known fixes; with MODEL or
+    FILE.py:Class, only those (a user's model file included)."""
     if model_files:
         from .targets import resolve
         described = []
         for spec in model_files:
+            if spec in catalog():
+                described.append(describe_model(spec, catalog()[spec]))
+                continue
             if not (":" in spec and spec.split(":", 1)[0].endswith(".py")):
-                raise UserError(f"models takes a user model as path/to/file.py:Class, not "
-                                f"{spec!r} (built-in models: kafkacheck models)")
+                raise UserError(f"models takes a model's name ({', '.join(sorted(catalog()))})"
+                                f" or a user model as path/to/file.py:Class, not {spec!r}")
             target = resolve(spec)
             with target._user_code():
                 described.append(describe_model(getattr(target.model_class, "name", None)
