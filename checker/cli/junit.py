@@ -135,8 +135,13 @@ def target_report(run, result) -> str:
                            f"Reproduce: {run.argv}\n", "incomplete")
         else:
             outcome = None
+        note = ""
+        if outcome is None:
+            how = f"in all {result.distinct_states:,} reachable states" if result.complete \
+                else f"up to depth {result.depth} (the search was cut at the depth bound)"
+            note = f"{st.replace('_', ' ')}: {how}; reproduce: {run.argv}\n"
         cases.append((name, classname, seconds if name == next(iter(status)) else 0.0,
-                      outcome))
+                      outcome, note))
     if not cases:
         cases.append(("(no properties)", classname, seconds, None))
     return _document(f"kafkacheck check {run.target.name}", cases)
