@@ -39,20 +39,19 @@ def pytest_configure(config):
     for d in dirs:
         if not d.is_dir():
             raise pytest.UsageError(f"--kafkacheck {d}: not a directory of check files")
-    given = [a for a in config.args]
-    source = getattr(config, "args_source", None)
-    from_testpaths = source is not None and source.name == "TESTPATHS"
-    if from_testpaths or not config.invocation_params.args or _only_options(config):
-        given = []
-    wanted = [str(d) for d in dirs]
-    config.args[:] = given + [w for w in wanted if w not in given]
+    # test paths named on the command line stay; the ones pytest chose by itself (the
+    # project's testpaths, or the current folder) give way to the check folders
+    source = getattr(config, "args_source", None)  # pytest >= 7.2
+    named = source.name == "ARGS" if source is not None else _named_paths(config)
+    given = list(config.args) if named else []
+    config.args[:] = given + [str(d) for d in dirs if str(d) not in given]
 
 
-def _only_options(config) -> bool:
-    """Whether the command line named no test paths (only options and their values)."""
-    return not any(Path(str(a).split("::")[0]).exists() for a in config.invocation_params.args
-                   if not str(a).startswith("-") and str(a) not in
-                   config.getoption("kafkacheck"))
+def _named_paths(config) -> bool:
+    """Whether the command line named test paths (for a pytest without ``args_source``)."""
+    values = set(config.getoption("kafkacheck"))
+    return any(Path(str(a).split("::")[0]).exists() for a in config.invocation_params.args
+               if not str(a).startswith("-") and str(a) not in values)
 
 
 def pytest_collect_file(file_path, parent):

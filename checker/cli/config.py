@@ -222,7 +222,8 @@ def config_option(fn):
     return click.option("--config", "configs", multiple=True, metavar="FILE",
                         help="Read parameters from a Java properties file (server.properties, "
                              "a topic config, a client config; repeatable, later files win, "
-                             "-p wins over all); keys the model lacks are listed.")(fn)
+                             "-p wins over all); keys the model lacks are listed. TARGET "
+                             "kafka is kraft-cluster or zk-cluster as process.roles says.")(fn)
 
 
 def echo(applied: Applied | None) -> None:
