@@ -8,6 +8,8 @@ needs and that no single parameter can declare:
 - ``kafka`` as a target names Kafka in whichever mode the configuration runs:
   ``process.roles`` set means KRaft (``kraft-cluster``); no ``process.roles`` means ZooKeeper
   mode (``zk-cluster``), as in Kafka 3.x where ``zookeeper.connect`` then names the ensemble.
+- a client's ``bootstrap.servers`` is ``host:port`` addresses where the model names brokers by
+  id; brokers are alike, so n distinct addresses are brokers 1..n.
 - values Kafka accepts in more than one spelling: ``acks=-1`` is ``acks=all``; a KRaft node's
   ``process.roles`` is a set (``controller,broker`` is ``broker,controller``), and a node with
   ``process.roles=broker`` (or ``controller``) runs in a cluster of dedicated controllers,
@@ -46,8 +48,8 @@ class NotModeled(Exception):
 
 def translate(model: str, key: str, value: str) -> str:
     """A value as Kafka writes it, in the spelling the model's parameter takes; raises
-    ``NotModeled`` for a value the model cannot express (``bootstrap.servers`` as host:port:
-    the model names brokers by id).
+    ``NotModeled`` for a value the model cannot express. A client's ``bootstrap.servers``
+    (``host:port`` addresses) becomes broker ids: n distinct addresses are brokers 1..n.
 
     >>> translate("zk-cluster", "acks", "-1")
     'all'
@@ -55,13 +57,20 @@ def translate(model: str, key: str, value: str) -> str:
     'broker,controller'
     >>> translate("kraft-cluster", "process.roles", "broker")
     'controller'
+    >>> translate("zk-cluster", "bootstrap.servers", "kafka1:9092, kafka2:9092")
+    '1,2'
     """
     text = value.strip()
     if key == "acks" and text == "-1":
         return "all"
     if key == "bootstrap.servers" and ":" in text:
-        raise NotModeled("host:port addresses; the model names brokers by id: "
-                         "-p bootstrap.servers=1,2 or all")
+        # a client's host:port list: the model names brokers by id, and which brokers a
+        # client starts from matters only by how many (brokers are alike), so n distinct
+        # addresses are brokers 1..n
+        hosts = list(dict.fromkeys(h.strip() for h in text.split(",") if h.strip()))
+        if not all(":" in h for h in hosts):
+            raise NotModeled("a mix of host:port addresses and broker ids")
+        return ",".join(str(i) for i in range(1, len(hosts) + 1))
     if key == "process.roles" and model == "kraft-cluster":
         roles = sorted(r.strip() for r in text.split(",") if r.strip())
         if roles == ["broker", "controller"]:

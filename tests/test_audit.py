@@ -28,8 +28,9 @@ def test_the_unsafe_example_loses_an_acknowledged_write(capsys, tmp_path):
     assert "log.dirs" in d["config"]["not_modeled"]
     cells = {(c["guarantee"], c["budget"]): c for c in d["results"]}
     lost = cells[("no acknowledged write lost", "one power loss")]
-    assert lost["verdict"] == "violated" and lost["trace_length"] == 7
-    assert lost["summary"].startswith("broker_session_expire(broker=1) → producer_append(")
+    assert lost["verdict"] == "violated" and lost["trace_length"] == 8
+    assert lost["summary"].startswith("broker_session_expire(broker=1) → "
+                                      "client_fetch_metadata(broker=1) → producer_append(")
     assert lost["command"].endswith("--property acked_write_not_lost")
     assert "-p min.insync.replicas=1" in lost["command"]
     assert cells[("leaders elected from the ISR only", "one crash (process kill)")][
@@ -40,10 +41,15 @@ def test_the_unsafe_example_loses_an_acknowledged_write(capsys, tmp_path):
     # the command it names prints that trace
     argv = lost["command"].split()[1:]
     code, out, _ = run(capsys, *argv)
-    assert code == 1 and "Invariant acked_write_not_lost is violated after 7 steps." in out
+    assert code == 1 and "Invariant acked_write_not_lost is violated after 8 steps." in out
     xml = junitparser.JUnitXml.fromfile(str(junit))
     suite = next(iter(xml))
-    assert suite.tests == len(d["results"]) and suite.failures == 6
+    assert suite.tests == len(d["results"]) and suite.failures == 10
+    # one bootstrap address: a crash of that broker leaves the clients without the cluster
+    cut_off = cells[("clients reach the cluster", "one crash (process kill)")]
+    assert cut_off["trace_length"] == 1 and cut_off["summary"] == "broker_crash(broker=1)"
+    assert d["config"]["mapped"]["bootstrap.servers"] == {
+        "value": "1", "read": "kafka1:9092", "file": UNSAFE, "line": 14}
     names = [c.name for c in suite]
     assert "no acknowledged write lost [one power loss]" in names
 
@@ -51,17 +57,19 @@ def test_the_unsafe_example_loses_an_acknowledged_write(capsys, tmp_path):
 def test_the_table_names_the_lost_write_trace(capsys):
     code, out, _ = run(capsys, "audit", UNSAFE)
     assert code == 1
-    assert "no acknowledged write lost" in out and "VIOLATED [3] (7 steps)" in out
-    assert "[3] no acknowledged write lost, one power loss: 7 steps: " in out
+    assert "no acknowledged write lost" in out and "VIOLATED [4] (8 steps)" in out
+    assert "[4] no acknowledged write lost, one power loss: 8 steps: " in out
+    assert "[3] clients reach the cluster, one crash (process kill): 1 step: " in out
     assert "    the trace: kafkacheck check zk-cluster " in out
-    assert out.rstrip().endswith("Verdict: 6 guarantee(s) violated")
+    assert out.rstrip().endswith("Verdict: 10 guarantee(s) violated")
 
 
 def test_the_safe_example_holds(capsys):
     code, out, _ = run(capsys, "audit", SAFE, "--format", "markdown")
     assert code == 0
     assert "| guarantee | one crash (process kill) | one power loss |" in out
-    assert "| no acknowledged write lost | holds (6,846 states, depth 15) |" in out
+    assert "| no acknowledged write lost | holds (15,815 states, depth 18) |" in out
+    assert "| clients reach the cluster | holds (15,815 states, depth 18) |" in out
     assert "VIOLATED" not in out
     assert "Verdict: every exercised guarantee holds within the bounds" in out
 

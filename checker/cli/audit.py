@@ -108,11 +108,15 @@ def _cell(model_name, cls, settings, g, budget) -> dict:
     return cell
 
 
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 def _short(c) -> str:
     if c["verdict"] == "holds":
         return f"holds ({c['distinct_states']:,} states, depth {c['depth']})"
     if c["verdict"] == "violated":
-        return f"VIOLATED [{c['ref']}] ({c['trace_length']} steps)"
+        return f"VIOLATED [{c['ref']}] ({_steps(c['trace_length'])})"
     if c["verdict"] == "n/a":
         return "n/a (not exercised)"
     return f"INCOMPLETE ({c.get('stop_reason')})"
@@ -139,8 +143,8 @@ def _footer_lines(report) -> list[str]:
     out = []
     for c in report["results"]:
         if c["verdict"] == "violated":
-            out.append(f"[{c['ref']}] {c['guarantee']}, {c['budget']}: {c['trace_length']} "
-                       f"steps: {c['summary']}")
+            out.append(f"[{c['ref']}] {c['guarantee']}, {c['budget']}: "
+                       f"{_steps(c['trace_length'])}: {c['summary']}")
             out.append(f"    the trace: {c['command']}")
     na = sorted({c["guarantee"] for c in report["results"] if c["verdict"] == "n/a"})
     if na:
@@ -188,7 +192,7 @@ def _junit(report) -> str:
         name = f"{c['guarantee']} [{c['budget']}]"
         classname = f"kafkacheck.audit.{report['model']}"
         if c["verdict"] == "violated":
-            outcome = ("failure", f"violated in {c['trace_length']} steps",
+            outcome = ("failure", f"violated in {_steps(c['trace_length'])}",
                        f"{c['summary']}\nThe trace: {c['command']}\n", "violated")
         elif c["verdict"] == "n/a":
             outcome = ("skipped", "not exercised: the property is constant true under this "
