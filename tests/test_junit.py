@@ -126,3 +126,23 @@ def test_the_report_file_is_checked_before_the_run(capsys, tmp_path):
     assert code == 2 and "is an input of this run" in err
     code, _, err = run(capsys, "check", "--junit-xml", str(tmp_path))
     assert code == 2 and "is a directory" in err
+
+
+def test_stopped_and_not_run_checks_are_errors_and_slow_ones_skipped(tmp_path):
+    """The report of a suite cut short (built from results, not by racing a time limit)."""
+    from types import SimpleNamespace as NS
+
+    from kafkacheck.checker.cli.junit import suite_report
+    specs = [load_spec(CHECKS / f"{n}.toml") for n in
+             ("failover-3-1-2-3", "ensemble-4-half", "ensemble-3", "failover-4-2-3-3")]
+    stopped = NS(verdict="incomplete", stop_reason="time_limit", distinct_states=10, depth=2,
+                 violation=None, seconds=1.0, build_seconds=0.5)
+    run = NS(argv="kafkacheck check failover-3-1-2-3")
+    path = tmp_path / "r.xml"
+    path.write_text(suite_report([(specs[0], run, stopped, [])], [specs[3]], [specs[1], specs[2]]))
+    _schema_shape(path)
+    found, suite = cases(path)
+    assert suite.errors == 3 and suite.skipped == 1 and suite.failures == 0
+    assert found["failover-3-1-2-3"].result[0].message == "stopped at time_limit before an outcome"
+    assert found["ensemble-3"].result[0].message == "not run: the suite stopped before it"
+    assert found["failover-4-2-3-3"].result[0].message == "slow: kafkacheck check --slow runs it"
