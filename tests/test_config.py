@@ -250,3 +250,43 @@ def test_entries_and_their_lines_as_java_reads_them(tmp_path_factory, lines):
     path.write_bytes(text.encode("utf-8"))
     got = [(e.line, e.key, e.value) for e in read_config(str(path))]
     assert got == expected
+
+
+def test_precedence_check_file_then_files_then_p(capsys, tmp_path):
+    check = str(__import__("kafkacheck.checker.cli.targets", fromlist=["x"]).checks_folder()
+                / "failover-3-1-2-3.toml")
+    path = write(tmp_path, "replication.factor=3\n")
+    d, _ = params(capsys, check, "--config", path)
+    assert d["params"]["replication.factor"] == 3 and d["params"]["max_epoch"] == 3
+    d, _ = params(capsys, check, "--config", path, "-p", "replication_factor=1")
+    assert d["params"]["replication.factor"] == 1
+
+
+def test_a_user_model_takes_the_keys_it_declares(capsys, tmp_path):
+    (tmp_path / "m.py").write_text(
+        "from kafkacheck.checker.lang import Model, Int, Param, action, always, require\n"
+        "class M(Model):\n"
+        "    '''A counter bounded by a Kafka key.'''\n"
+        "    name = 'm'\n"
+        "    isr = Param(2, key='min.insync.replicas', lo=1, hi=3)\n"
+        "    def variables(m):\n"
+        "        return {'x': Int(0, 3)}\n"
+        "    @action()\n"
+        "    def up(m, s):\n"
+        "        '''Count.'''\n"
+        "        require(s.x < m.isr)\n"
+        "        s.x = s.x + 1\n"
+        "    @always\n"
+        "    def small(m, s):\n"
+        "        '''Within the bound.'''\n"
+        "        return s.x <= m.isr\n")
+    path = write(tmp_path, "min.insync.replicas=3\nacks=all\n")
+    code, out, err = run(capsys, "check", f"{tmp_path}/m.py:M", "--config", path,
+                         "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["params"] == {"min.insync.replicas": 3} and d["distinct_states"] == 4
+    assert "not modeled by m: acks" in err
+    path = write(tmp_path, "min.insync.replicas=4\n", "bad.properties")
+    code, _, err = run(capsys, "check", f"{tmp_path}/m.py:M", "--config", path)
+    assert code == 2 and "bad.properties:1: min.insync.replicas=4: min.insync.replicas takes " \
+                         "an integer from 1 to 3" in err

@@ -89,7 +89,8 @@ def prove_command(ctx, target, params, configs, before, properties, k, strengthe
             "before": sorted(model.before), "engine": "prove", "induction": k,
             "strengthen": list(strengthen), "outcome": overall,
             "seconds": round(sum(r.seconds for r in results), 3),
-            "results": [_result_json(r) for r in results], "command": argv}, indent=2))
+            "results": [_result_json(r) for r in results], "command": argv,
+            **({"config": applied.as_dict()} if applied is not None else {})}, indent=2))
     else:
         click.echo(_text(model, system, results, argv), nl=False)
     asked = list(properties) or always
