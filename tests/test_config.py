@@ -290,3 +290,16 @@ def test_a_user_model_takes_the_keys_it_declares(capsys, tmp_path):
     code, _, err = run(capsys, "check", f"{tmp_path}/m.py:M", "--config", path)
     assert code == 2 and "bad.properties:1: min.insync.replicas=4: min.insync.replicas takes " \
                          "an integer from 1 to 3" in err
+
+
+def test_many_unknown_keys_are_counted_and_listed_in_json(capsys, tmp_path):
+    body = "".join(f"custom.key.{i:03}=x\n" for i in range(100)) + "k" * 500 + "=1\n"
+    path = write(tmp_path, body)
+    d, err = params(capsys, "zk-cluster", "--config", path)
+    assert len(d["config"]["not_modeled"]) == 101
+    line = next(ln for ln in err.splitlines() if "not modeled" in ln)
+    assert "custom.key.039" in line and "custom.key.040" not in line
+    assert line.endswith(" and 61 more (--format json lists them)")
+    code, _, err = run(capsys, "check", "zk-cluster", "--config",
+                       write(tmp_path, "acks=" + "x" * 5000 + "\n", "long.properties"))
+    assert code == 2 and len(err) < 300 and "acks=xxx" in err

@@ -72,9 +72,14 @@ class Config:
         return {e.key: e.value for e in self.entries}
 
 
-def show(text: str) -> str:
-    """A key or value as one printable token (control characters escaped)."""
-    return text if text.isprintable() and text.strip() == text and text else ascii(text)
+def show(text: str, limit: int = 80) -> str:
+    """A key or value as one printable token (control characters escaped, cut at ``limit``)."""
+    out = text if text.isprintable() and text.strip() == text and text else ascii(text)
+    return out if len(out) <= limit else out[:limit - 3] + "..."
+
+
+#: not-modeled keys named on the note line; the rest are counted (JSON lists every one)
+MAX_LISTED = 40
 
 
 def read_configs(paths) -> Config:
@@ -126,7 +131,8 @@ class Applied:
 
     model: str
     mapped: dict[str, Entry] = field(default_factory=dict)     # parameter key -> entry
-    not_modeled: list[str] = field(default_factory=list)
+    not_modeled: list[str] = field(default_factory=list)       # keys, as read
+    reasons: dict[str, str] = field(default_factory=dict)      # why, where a key has one
     overridden: list[str] = field(default_factory=list)        # keys that -p gave as well
     chosen: str | None = None                                  # why this model, for 'kafka'
     values: dict[str, str] = field(default_factory=dict)       # as the model takes them
@@ -145,7 +151,11 @@ class Applied:
         if self.overridden:
             out.append("config: -p overrides the files for " + ", ".join(self.overridden))
         if self.not_modeled:
-            out.append(f"config: not modeled by {self.model}: " + ", ".join(self.not_modeled))
+            more = len(self.not_modeled) - MAX_LISTED
+            named = [show(k) + (f" ({self.reasons[k]})" if k in self.reasons else "")
+                     for k in self.not_modeled[:MAX_LISTED]]
+            out.append(f"config: not modeled by {self.model}: " + ", ".join(named)
+                       + (f" and {more:,} more (--format json lists them)" if more > 0 else ""))
         return out
 
     def as_dict(self) -> dict:
@@ -153,7 +163,8 @@ class Applied:
                 "mapped": {k: {"value": self.values.get(k, e.value), "read": e.value,
                                "file": e.file, "line": e.line}
                            for k, e in self.mapped.items()},
-                "overridden": self.overridden, "not_modeled": self.not_modeled}
+                "overridden": self.overridden, "not_modeled": self.not_modeled,
+                "reasons": self.reasons}
 
 
 def apply(config: Config, model_class, model_name: str, user_settings: dict[str, str],
@@ -177,7 +188,7 @@ def apply(config: Config, model_class, model_name: str, user_settings: dict[str,
         p = by_key.get(key)
         if p is None:
             if key not in extra_keys:
-                applied.not_modeled.append(show(key))
+                applied.not_modeled.append(key)
             continue
         if key in mine:
             applied.overridden.append(key)
@@ -185,7 +196,8 @@ def apply(config: Config, model_class, model_name: str, user_settings: dict[str,
         try:
             value = translate(model_name, key, entry.value)
         except NotModeled as why:
-            applied.not_modeled.append(f"{show(key)} ({why})")
+            applied.not_modeled.append(key)
+            applied.reasons[key] = str(why)
             continue
         try:
             p.validate(p.parse(value))
