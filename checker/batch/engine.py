@@ -98,6 +98,7 @@ class _Batch:
         self.limits = kernel(self.constraints)
         self.props = kernel([*self.always, *self.sometimes.values()])
         self.seen = FingerprintSet()
+        self.symmetry = search.symmetry
         # parent links: 4 bytes while indices fit, 2 for the successor's rank at its parent
         self.parent = np.zeros(1 << 16, dtype=np.int32)
         self.which = np.zeros(1 << 16, dtype=np.int16 if len(actions) < 2 ** 15 else np.int32)
@@ -140,7 +141,7 @@ class _Batch:
         frontier = self.packer.pack(
             np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T)
         if len(inits):
-            self.seen.add_new(self.packer.fingerprints_of(frontier))
+            self.seen.add_new(self._keys(self.packer.unpack(frontier), frontier))
         base = 0
         while frontier.shape[1]:
             s.per_depth.append(frontier.shape[1])
@@ -207,8 +208,9 @@ class _Batch:
             outside |= ~as_mask(v, m)
         na = len(self.always)
         inside = np.flatnonzero(~outside)
-        words = self.packer.pack(cand[:, inside] if len(inside) < m else cand)
-        fps = self.packer.fingerprints_of(words)
+        inside_cols = cand[:, inside] if len(inside) < m else cand
+        words = self.packer.pack(inside_cols)
+        fps = self._keys(inside_cols, words)
         firsts = _firsts(fps)
         fresh = np.zeros(m, dtype=bool)
         fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
@@ -285,6 +287,13 @@ class _Batch:
             raise _Found
         # the kept states, packed (``words`` has a column per candidate inside)
         return words[:, np.searchsorted(inside, keep)]
+
+    def _keys(self, cols, words):
+        """The visited-set keys of states (columns, and the same packed): fingerprints, of
+        the orbit's canonical member under symmetry."""
+        if self.symmetry is not None:
+            words = self.symmetry.canon_words(cols, self.packer.pack)
+        return self.packer.fingerprints_of(words)
 
     def _on_new(self, cand, rank, index_of, parent, pos, base):
         state = _row(cand, rank)
