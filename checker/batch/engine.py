@@ -15,6 +15,9 @@ deadlock, the state limit) go through the per-state code, which raises exactly a
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..explicit import _Found, _options, _Search
@@ -27,6 +30,8 @@ from .vectorize import as_int, as_mask, kernel, unsupported
 
 #: states expanded together; bounds the memory of one chunk's candidates
 CHUNK = 1 << 14
+#: compute the next chunk's candidates in a second thread while absorbing this one
+PREFETCH = True
 
 
 class BatchUnsupported(Exception):
@@ -149,18 +154,44 @@ class _Batch:
                 s.cut = True
                 return
             parts = []
-            for start in range(0, frontier.shape[1], CHUNK):
+            for start, cols, gen in self._generated(frontier):
                 s.tick(frontier.shape[1])
-                cols = self.packer.unpack(frontier[:, start:start + CHUNK])
-                parts.append(self._chunk(cols, base + start))
+                parts.append(self._chunk(cols, base + start, gen))
             base += frontier.shape[1]
             nxt = np.concatenate(parts, axis=1) if parts else frontier[:, :0]
             if nxt.shape[1]:
                 s.depth += 1
             frontier = nxt
 
-    def _chunk(self, cols: np.ndarray, base: int) -> np.ndarray:
-        s = self.search
+    def _generated(self, frontier):
+        """Each chunk of a level with its candidates. With ``PREFETCH`` a second thread
+        computes the next chunk's candidates while this one is absorbed (NumPy releases the
+        interpreter lock in its array operations, so the two overlap on two cores); the
+        chunks are still absorbed one after the other, in order."""
+        width = frontier.shape[1]
+        starts = list(range(0, width, CHUNK))
+        unpack = lambda i: self.packer.unpack(frontier[:, i:i + CHUNK])  # noqa: E731
+        if not PREFETCH or len(starts) < 2:
+            for start in starts:
+                cols = unpack(start)
+                yield start, cols, self._generate(cols)
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafkacheck-batch")
+        try:
+            cols = unpack(starts[0])
+            pending = pool.submit(self._generate, cols)
+            for k, start in enumerate(starts):
+                gen, this = pending.result(), cols
+                if k + 1 < len(starts):
+                    cols = unpack(starts[k + 1])
+                    pending = pool.submit(self._generate, cols)
+                yield start, this, gen
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _generate(self, cols: np.ndarray) -> "_Candidates":
+        """A chunk's successors, their keys and classification: a function of the chunk
+        alone (no search state), so that it can run beside the previous chunk's absorption."""
         n = cols.shape[1]
         g = self.guards(cols)
         nc = len(self.constraints)
@@ -199,19 +230,28 @@ class _Batch:
             parent[dest] = on
             action[dest] = a
         pos = np.arange(m) - first[parent]
-        if s.system.check_deadlock:
+        if self.search.system.check_deadlock:
             bad_parent |= expanded & (counts == 0)
 
         # classify the candidates: outside a constraint, new, or seen before
         outside = np.zeros(m, dtype=bool)
         for v in self.limits(cand) if nc else ():
             outside |= ~as_mask(v, m)
-        na = len(self.always)
         inside = np.flatnonzero(~outside)
         inside_cols = cand[:, inside] if len(inside) < m else cand
         words = self.packer.pack(inside_cols)
         fps = self._keys(inside_cols, words)
         firsts = _firsts(fps)
+        return _Candidates(n, expanded, bad_parent, counts, first, m, cand, parent, action,
+                           pos, outside, inside, words, fps, firsts)
+
+    def _chunk(self, cols: np.ndarray, base: int, gen=None) -> np.ndarray:
+        s = self.search
+        c = gen if gen is not None else self._generate(cols)
+        n, m, cand, parent, action, pos = c.n, c.m, c.cand, c.parent, c.action, c.pos
+        expanded, bad_parent, counts, first = c.expanded, c.bad_parent, c.counts, c.first
+        outside, inside, words, fps, firsts = c.outside, c.inside, c.words, c.fps, c.firsts
+        na = len(self.always)
         fresh = np.zeros(m, dtype=bool)
         fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
 
@@ -302,6 +342,25 @@ class _Batch:
             self.search.on_new(state, i)
         else:
             self.search.on_new(state, base + int(parent[rank]), via=int(pos[rank]))
+
+
+@dataclass
+class _Candidates:
+    n: int                     # states in the chunk
+    expanded: np.ndarray       # per state: inside every constraint, so expanded
+    bad_parent: np.ndarray     # per state: an out-of-range write or a deadlock
+    counts: np.ndarray         # per state: its successors
+    first: np.ndarray          # per state: the rank of its first successor
+    m: int                     # candidates (successors)
+    cand: np.ndarray           # their slot values, columns in (parent, action) order
+    parent: np.ndarray
+    action: np.ndarray
+    pos: np.ndarray            # rank among the parent's successors
+    outside: np.ndarray        # per candidate: fails a state constraint
+    inside: np.ndarray         # the ranks of those that do not
+    words: np.ndarray          # those packed
+    fps: np.ndarray            # their keys
+    firsts: np.ndarray         # positions (in ``inside``) of each key's first occurrence
 
 
 def _firsts(keys: np.ndarray) -> np.ndarray:
