@@ -25,7 +25,7 @@ from ..lang.pycodegen import may_leave
 from ..result import CheckResult
 from ..stop import stop_reason
 from .hashset import FingerprintSet
-from .packing import Packer
+from .packing import Gathered, PackedColumns, Packer
 from .vectorize import as_int, as_mask, kernel, unsupported
 
 #: states expanded together; bounds the memory of one chunk's candidates
@@ -146,7 +146,7 @@ class _Batch:
         frontier = self.packer.pack(
             np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T)
         if len(inits):
-            self.seen.add_new(self._keys(self.packer.unpack(frontier), frontier))
+            self.seen.add_new(self._keys(frontier))
         base = 0
         while frontier.shape[1]:
             s.per_depth.append(frontier.shape[1])
@@ -171,27 +171,31 @@ class _Batch:
         width = frontier.shape[1]
         starts = list(range(0, width, CHUNK))
         unpack = lambda i: self.packer.unpack(frontier[:, i:i + CHUNK])  # noqa: E731
+        words = lambda i: frontier[:, i:i + CHUNK]  # noqa: E731
         if not PREFETCH or len(starts) < 2:
             for start in starts:
                 cols = unpack(start)
-                yield start, cols, self._generate(cols)
+                yield start, cols, self._generate(cols, words(start))
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafkacheck-batch")
         try:
             cols = unpack(starts[0])
-            pending = pool.submit(self._generate, cols)
+            pending = pool.submit(self._generate, cols, words(starts[0]))
             for k, start in enumerate(starts):
                 gen, this = pending.result(), cols
                 if k + 1 < len(starts):
                     cols = unpack(starts[k + 1])
-                    pending = pool.submit(self._generate, cols)
+                    pending = pool.submit(self._generate, cols, words(starts[k + 1]))
                 yield start, this, gen
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _generate(self, cols: np.ndarray) -> "_Candidates":
+    def _generate(self, cols: np.ndarray, pwords: np.ndarray) -> "_Candidates":
         """A chunk's successors, their keys and classification: a function of the chunk
-        alone (no search state), so that it can run beside the previous chunk's absorption."""
+        alone (its states as columns and packed), so that it can run beside the previous
+        chunk's absorption. A successor is its parent's packed words with the updated slots
+        written in: only the slots an action reads are gathered, only those it writes
+        computed."""
         n = cols.shape[1]
         g = self.guards(cols)
         nc = len(self.constraints)
@@ -209,24 +213,23 @@ class _Batch:
         first = np.cumsum(counts) - counts
         m = int(counts.sum())
         # candidates in (parent, action) order, bfs's: each action's go after the earlier ones
-        cand = np.empty((self.width, m), dtype=np.int64)
+        packer = self.packer
+        cwords = np.empty((len(packer.words), m), dtype=np.uint64)
         parent = np.empty(m, dtype=np.int64)
         action = np.empty(m, dtype=np.int32)
         taken = np.zeros(n, dtype=np.int64)
         for a, inst, on in enabled:
-            new = cols[:, on]
-            values = self.updates[a](new)
-            # every value is computed before any is written; a value that is a row of
-            # ``new`` itself (x := y) is copied first, so that a swap reads the old rows
-            values = [v.copy() if isinstance(v, np.ndarray) and np.may_share_memory(v, new)
-                      else v for v in values]
-            for slot, v in zip(inst.updates, values):
-                new[slot] = as_int(v, len(on))
+            # every value is computed from the parents before any is written
+            values = dict(zip(inst.updates, self.updates[a](Gathered(cols, on))))
+            words = pwords[:, on]
+            for slot, v in values.items():
+                packer.patch(words, slot, as_int(v, len(on)))
             for slot, t in self.leaves[a]:
-                bad_parent[on[(new[slot] < t.lo()) | (new[slot] > t.hi())]] = True
+                v = as_int(values[slot], len(on))
+                bad_parent[on[(v < t.lo()) | (v > t.hi())]] = True
             dest = first[on] + taken[on]
             taken[on] += 1
-            cand[:, dest] = new
+            cwords[:, dest] = words
             parent[dest] = on
             action[dest] = a
         pos = np.arange(m) - first[parent]
@@ -234,13 +237,13 @@ class _Batch:
             bad_parent |= expanded & (counts == 0)
 
         # classify the candidates: outside a constraint, new, or seen before
+        cand = PackedColumns(packer, cwords)
         outside = np.zeros(m, dtype=bool)
         for v in self.limits(cand) if nc else ():
             outside |= ~as_mask(v, m)
         inside = np.flatnonzero(~outside)
-        inside_cols = cand[:, inside] if len(inside) < m else cand
-        words = self.packer.pack(inside_cols)
-        fps = self._keys(inside_cols, words)
+        words = cwords[:, inside] if len(inside) < m else cwords
+        fps = self._keys(words)
         firsts = _firsts(fps)
         return _Candidates(n, expanded, bad_parent, counts, first, m, cand, parent, action,
                            pos, outside, inside, words, fps, firsts)
@@ -263,7 +266,7 @@ class _Batch:
         checked = outside | fresh
         # properties only where bfs checks them: the new states and those outside
         chk = np.flatnonzero(checked)
-        pv = self.props(cand[:, chk]) if (self.always or self.sometimes) and len(chk) else []
+        pv = self.props(cand.take(chk)) if (self.always or self.sometimes) and len(chk) else []
         if self.always and len(chk):
             ok = np.ones(len(chk), dtype=bool)
             for v in pv[:na]:
@@ -328,15 +331,15 @@ class _Batch:
         # the kept states, packed (``words`` has a column per candidate inside)
         return words[:, np.searchsorted(inside, keep)]
 
-    def _keys(self, cols, words):
-        """The visited-set keys of states (columns, and the same packed): fingerprints, of
-        the orbit's canonical member under symmetry."""
+    def _keys(self, words):
+        """The visited-set keys of packed states: fingerprints, of the orbit's canonical
+        member under symmetry."""
         if self.symmetry is not None:
-            words = self.symmetry.canon_words(cols, self.packer.pack)
+            words = self.symmetry.canon_words(self.packer.unpack(words), self.packer.pack)
         return self.packer.fingerprints_of(words)
 
     def _on_new(self, cand, rank, index_of, parent, pos, base):
-        state = _row(cand, rank)
+        state = cand.state(rank)
         i = int(index_of[rank])
         if i >= 0:
             self.search.on_new(state, i)
@@ -352,7 +355,7 @@ class _Candidates:
     counts: np.ndarray         # per state: its successors
     first: np.ndarray          # per state: the rank of its first successor
     m: int                     # candidates (successors)
-    cand: np.ndarray           # their slot values, columns in (parent, action) order
+    cand: PackedColumns        # their packed states, in (parent, action) order
     parent: np.ndarray
     action: np.ndarray
     pos: np.ndarray            # rank among the parent's successors
