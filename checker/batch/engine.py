@@ -170,7 +170,7 @@ class _Batch:
         chunks are still absorbed one after the other, in order."""
         width = frontier.shape[1]
         starts = list(range(0, width, CHUNK))
-        unpack = lambda i: self.packer.unpack(frontier[:, i:i + CHUNK])  # noqa: E731
+        unpack = lambda i: PackedColumns(self.packer, frontier[:, i:i + CHUNK])  # noqa: E731
         words = lambda i: frontier[:, i:i + CHUNK]  # noqa: E731
         if not PREFETCH or len(starts) < 2:
             for start in starts:
@@ -319,7 +319,7 @@ class _Batch:
         if stop_kind is not None:
             kind, at = stop_kind
             if kind == "parent":
-                s.expand(_row(cols, at), base + at)
+                s.expand(cols.state(at), base + at)
                 raise AssertionError("batch: the per-state code found no error at a parent "
                                      "the batch code flagged")
             if kind == "always":
@@ -377,6 +377,3 @@ def _firsts(keys: np.ndarray) -> np.ndarray:
     firsts.sort()
     return firsts
 
-
-def _row(cols: np.ndarray, j: int) -> tuple:
-    return tuple(int(x) for x in cols[:, j])
