@@ -256,7 +256,8 @@ class _Batch:
         outside, inside, words, fps, firsts = c.outside, c.inside, c.words, c.fps, c.firsts
         na = len(self.always)
         fresh = np.zeros(m, dtype=bool)
-        fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
+        keys, at = firsts  # the distinct keys ascending, and where each first occurs
+        fresh[inside[at[self.seen.add_new(keys)]]] = True
 
         # where the level stops: the first event in bfs's order
         stop, stop_kind = m, None  # stop is a candidate rank; events at a parent come first
@@ -363,17 +364,16 @@ class _Candidates:
     inside: np.ndarray         # the ranks of those that do not
     words: np.ndarray          # those packed
     fps: np.ndarray            # their keys
-    firsts: np.ndarray         # positions (in ``inside``) of each key's first occurrence
+    firsts: tuple              # the distinct keys ascending, where (in ``inside``) each is first
 
 
-def _firsts(keys: np.ndarray) -> np.ndarray:
-    """The positions of the first occurrence of each distinct key, ascending."""
+def _firsts(keys: np.ndarray):
+    """The distinct keys in ascending order, and the position of each one's first
+    occurrence."""
     if not len(keys):
-        return np.zeros(0, dtype=np.int64)
+        return keys[:0], np.zeros(0, dtype=np.int64)
     order = np.argsort(keys)  # unstable is enough: the least position of a run is taken
     ranked = keys[order]
     starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
-    firsts = np.minimum.reduceat(order, starts)
-    firsts.sort()
-    return firsts
+    return ranked[starts], np.minimum.reduceat(order, starts)
 

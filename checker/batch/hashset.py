@@ -1,8 +1,10 @@
-"""A set of 64-bit fingerprints: NumPy open addressing with linear probing.
+"""A set of 64-bit fingerprints: NumPy open addressing with double hashing.
 
 Insertion is vectorized: a batch of distinct keys probes together; where several claim the
 same empty slot, one wins and the others probe on. 0 marks an empty slot, so a key of 0 is
 stored as 1 (one more pair of the 2**64 values shares a fingerprint: far below the bound).
+A key's home slot is its top bits and its probe step its low bits, made odd (fingerprints are
+uniformly mixed, and the table's size is a power of two, so every slot is reached).
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ class FingerprintSet:
         mask = np.uint64(len(table) - 1)
         fresh = np.zeros(len(keys), dtype=bool)
         todo = np.arange(len(keys))
-        slot = (keys >> np.uint64(17) ^ keys) & mask
+        slot = keys >> np.uint64(64 - (len(table) - 1).bit_length())
+        # double hashing: an odd step from the low bits, so that probe runs do not merge
+        # (linear probing's clusters made the last keys of a batch probe a hundred times)
+        step = (keys & mask) | np.uint64(1)
         while len(todo):
             k, s = keys[todo], slot[todo]
             there = table[s]
@@ -53,5 +58,5 @@ class FingerprintSet:
             done = found.copy()
             done[np.flatnonzero(empty)[won]] = True
             todo = todo[~done]
-            slot[todo] = (slot[todo] + np.uint64(1)) & mask
+            slot[todo] = (slot[todo] + step[todo]) & mask
         return fresh
