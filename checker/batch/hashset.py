@@ -25,7 +25,16 @@ class FingerprintSet:
 
     def add_new(self, keys: np.ndarray) -> np.ndarray:
         """Insert ``keys`` (distinct uint64); a boolean array: which were not present."""
-        keys = np.where(keys == 0, np.uint64(1), keys)
+        zero = np.flatnonzero(keys == 0)
+        if len(zero):
+            keys = np.where(keys == 0, np.uint64(1), keys)
+            ones = np.flatnonzero(keys == 1)
+            if len(ones) > 1:  # 0 and 1 in one batch are one key: the later is not new
+                fresh = np.zeros(len(keys), dtype=bool)
+                rest = np.ones(len(keys), dtype=bool)
+                rest[ones[1:]] = False
+                fresh[rest] = self.add_new(keys[rest])
+                return fresh
         while (self.count + len(keys)) > _MAX_LOAD * len(self.table):
             self._grow()
         fresh = self._insert(self.table, keys)
