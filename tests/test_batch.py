@@ -224,7 +224,9 @@ def test_the_fingerprint_table_is_a_set(batches, narrow):
         keys = [k % 64 if narrow else k for k in dict.fromkeys(batch)]
         keys = list(dict.fromkeys(keys))
         fresh = table.add_new(np.array(keys, dtype=np.uint64))
-        want = [(k or 1) not in seen for k in keys]
-        seen.update(k or 1 for k in keys)
+        want = []
+        for k in keys:
+            want.append((k or 1) not in seen)
+            seen.add(k or 1)
         assert list(fresh) == want
     assert table.count == len(seen)
