@@ -146,7 +146,7 @@ class Replication(Model):
     max_writes = Param(2, lo=1, hi=4, doc="records produced (each with its own id)")
     max_leader_epoch = Param(2, lo=1, hi=5, doc="bound on leader epochs (epoch 0 is the "
                                                  "initial one)")
-    max_crashes = Param(1, lo=0, hi=3, doc="replica crashes (each may restart)")
+    max_crashes = Param(0, lo=0, hi=3, doc="replica crashes (each may restart)")
     missed_updates = Param(False, doc="a broker may miss LeaderAndIsr updates and see only a "
                                       "later epoch (KAFKA-7164's premise; a KRaft broker "
                                       "applying several metadata records as one delta); "
@@ -241,6 +241,10 @@ class Replication(Model):
         """The controller accepts the replica's AlterPartition: it leads the current epoch."""
         return m.presumes_leadership(s, r) & (s.leader == r) & \
             (s.r_epoch[r] == s.leader_epoch)
+
+    def leads(m, s, r):
+        """The replica leads: the controller's leader, alive, and it heard of its epoch."""
+        return (s.leader == r) & m.is_true_leader(s, r)
 
     def set_hw(m, s, r, value):
         s.hw_dropped = s.hw_dropped | ((s.r_leader[r] == r) & (value < s.hw[r]))

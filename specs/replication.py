@@ -24,12 +24,13 @@ class ReplicationSpec(Replication):
 
     @always
     def acked_record_kept(m, s):
-        """No acknowledged record is lost: the partition's leader (the controller's choice,
-        when there is one) holds every acknowledged record. Refuted ``--before KIP-101``
-        (the new leader truncated the record to its stale HW), with
-        ``unclean.leader.election.enable`` and with lossy crashes at min.insync.replicas=1."""
+        """No acknowledged record is lost: the partition's leader, once it leads (the
+        controller chose it, it runs and it heard of its epoch), holds every acknowledged
+        record. Refuted ``--before KIP-101`` (the new leader truncated the record to its
+        stale HW), with ``unclean.leader.election.enable``, and after a power loss of the
+        last ISR member (``crash_loses_unflushed``)."""
         return all_of(m.replica, lambda L: implies(
-            s.leader == L, all_of(m.record, lambda rec: implies(
+            m.leads(s, L), all_of(m.record, lambda rec: implies(
                 s.acked.contains(rec), _holds(m, s.log[L], rec)))))
 
     @always
