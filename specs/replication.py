@@ -55,7 +55,9 @@ class ReplicationSpec(Replication):
     @always
     def log_matching(m, s):
         """Same offset and same epoch ⇒ same record and the same log before it (KIP-101's
-        promise). Refuted by every ``--before`` variant's divergence."""
+        promise). Refuted ``--before KIP-279`` with three records (the follower keeps its
+        epoch-1 record at offset 0 and appends the leader's epoch-2 record after it), and
+        ``--before KIP-101`` (tests/test_replication.py)."""
         W = m.max_writes
 
         def match(a, b, k):
