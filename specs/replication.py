@@ -43,6 +43,30 @@ class ReplicationSpec(Replication):
                 s.acked.contains(rec), _holds(m, s.log[r], rec)))))
 
     @always
+    def hw_prefix_in_leader_isr(m, s):
+        """Every replica that presumes leadership has its records below its HW, at the same
+        offsets, in every member of *its* ISR (``WeakIsr`` of kafka-specification's
+        KafkaReplication.tla). Refuted ``--before KIP-101``."""
+        return m._hw_prefix_in(s, lambda L: s.r_isr[L])
+
+    @always
+    def hw_prefix_in_isr(m, s):
+        """Every replica that presumes leadership has its records below its HW in every
+        member of the controller's ISR (``StrongIsr`` of KafkaReplication.tla): whoever is
+        elected next holds what any leader exposed to consumers. Refuted ``--before KIP-101``
+        and ``--before KIP-320``."""
+        return m._hw_prefix_in(s, lambda L: s.isr)
+
+    def _hw_prefix_in(m, s, isr_of):
+        def ok(L, r):
+            return all_of(range(m.max_writes), lambda k: implies(
+                s.hw[L] > k, (s.log[r].length() > k) & (s.log[r][k] == s.log[L][k])))
+        return all_of(m.replica, lambda L: implies(
+            m.presumes_leadership(s, L), all_of(
+                [r for r in m.replica if r is not L],
+                lambda r: implies(isr_of(L).contains(r), ok(L, r)))))
+
+    @always
     def committed_logs_agree(m, s):
         """Replicas agree on every offset below both their high watermarks. Refuted
         ``--before KIP-279`` and ``--before KAFKA-7164`` (a follower keeps records another
