@@ -30,7 +30,8 @@ the HW passes the record.
 Variants (``--before``): KIP-101 (a restarted or demoted replica truncates to its own HW),
 KIP-279 (the pre-2.0 OffsetsForLeaderEpoch answer: the start of the next larger epoch, no
 iteration), KAFKA-7164 (no truncation on a new epoch if the leader id is unchanged), KIP-320
-(fetches and OffsetsForLeaderEpoch carry no leader epoch, so a leader in another epoch answers).
+(fetches and OffsetsForLeaderEpoch carry no leader epoch, so a leader in another epoch answers),
+KIP-903 (with a disk-loss fault: a replaced disk rejoins the ISR on its previous life's fetch).
 
 Abstracted away (docs/models/replication.md):
 - The controller is its effect: an election from the live ISR with a bumped epoch (offline,
@@ -44,7 +45,9 @@ Abstracted away (docs/models/replication.md):
 - A fetch brings at most one record. One produce request is in flight at a time.
 - Only ISR members hold the HW back (3.9 also counts caught-up followers that may join).
 - A crash keeps the log unless ``crash_loses_unflushed`` (then only the flushed prefix, which
-  ``replica_flush`` extends, survives); the HW checkpoint survives, clamped to the log.
+  ``replica_flush`` extends, survives); the HW checkpoint survives, clamped to the log. With
+  ``max_disk_losses`` a stopped replica's disk may be replaced (KIP-903's case). A restarted
+  replica first gets a LeaderAndIsr after the controller handled its bounce.
 """
 
 from __future__ import annotations
@@ -133,6 +136,8 @@ class Replication(Model):
                       "id is unchanged (2.1.0)",
         "KIP-320": "Fetch and OffsetsForLeaderEpoch carry the current leader epoch; a leader "
                    "of another epoch refuses them (2.1.0)",
+        "KIP-903": "AlterPartition carries the broker epoch each new ISR member fetched with; "
+                   "a stale one (an earlier incarnation's) is refused (3.5.0)",
     }
 
     replication_factor = Param(3, key="replication.factor", lo=2, hi=4,
@@ -151,6 +156,8 @@ class Replication(Model):
                                       "later epoch (KAFKA-7164's premise; a KRaft broker "
                                       "applying several metadata records as one delta); "
                                       "false: each live broker gets every epoch in order")
+    max_disk_losses = Param(0, lo=0, hi=1, doc="a stopped replica's log disk is replaced by "
+                                               "an empty one (KIP-903's case)")
     crash_loses_unflushed = Param(False, doc="a crash keeps only the flushed prefix of the "
                                              "log (a power loss); false: a process crash")
 
@@ -165,6 +172,9 @@ class Replication(Model):
         m.first = m.replica.of(1)
         m.min_isr = min(m.min_insync_replicas, m.replication_factor)
         m.lossy = m.crash_loses_unflushed and m.max_crashes > 0
+        m.disks = m.max_disk_losses > 0 and m.max_crashes > 0
+        # broker epochs: a restart starts a new incarnation (KIP-903)
+        m.incarnations = m.max_crashes > 0
 
     def variables(m):
         R, EP, REC = m.replica, m.epoch, m.record
@@ -201,6 +211,14 @@ class Replication(Model):
         }
         if m.lossy:
             v["flushed"] = Map(R, Int(0, W))
+        if m.disks:
+            v["disk_losses"] = Int(0, m.max_disk_losses)
+        if m.incarnations:
+            C = m.max_crashes
+            v.update({
+                "incarnation": Map(R, Int(0, C)),       # the broker epoch: one per start
+                "seen_incarnation": Map(R, Map(R, Int(0, C))),  # ... of the follower's fetch
+            })
         return v
 
     def init(m, s):
@@ -355,9 +373,11 @@ class Replication(Model):
         r, e = replica, epoch
         require(s.alive[r] & (s.r_epoch[r] < e.value) & (s.leader_epoch >= e.value))
         # a restarted broker gets the current state (``onBrokerStartup``: the requests queued
-        # for its previous incarnation were dropped with its channel), and never resumes a
-        # leadership it held before: the controller first handles the bounce (KIP-380)
-        require((s.r_epoch[r] >= 0) | ((s.leader_epoch == e.value) & (s.epoch_leader[e] != r)))
+        # for its previous incarnation were dropped with its channel) after the controller
+        # handled the bounce (KIP-380): it left the ISR unless it was its last member, and it
+        # does not resume a leadership it held
+        require((s.r_epoch[r] >= 0) | ((s.leader_epoch == e.value) & (s.epoch_leader[e] != r) &
+                                       (~s.isr.contains(r) | (s.isr.size() == 1))))
         if not m.missed_updates:
             # the controller's channel to a live broker is ordered and retried
             require((s.r_epoch[r] < 0) | (s.r_epoch[r] == e.value - 1))
@@ -455,6 +475,8 @@ class Replication(Model):
         m.set_hw(s, f, minimum(resp_hw, s.log[f].length()))
         with when(~ahead):
             s.seen[L][f] = o
+            if m.incarnations:
+                s.seen_incarnation[L][f] = s.incarnation[f]
             m.maybe_increment_hw(s, L)
 
     # == leaders: ISR upkeep (AlterPartition) ===================================================
@@ -473,11 +495,15 @@ class Replication(Model):
     @action("replica", "replica", where=lambda m, l, r: l is not r)
     def leader_expand_isr(m, s, leader, replica):
         """``Partition.maybeExpandIsr``: a live follower whose fetch offset reached the HW
-        and the start offset of the leader's epoch rejoins the ISR."""
+        and the start offset of the leader's epoch rejoins the ISR. KIP-903: the controller
+        refuses the AlterPartition if that fetch came from an earlier incarnation of the
+        broker (the leader still holds the LEO its previous life reported)."""
         L, r = leader, replica
         require(m.is_true_leader(s, L) & ~s.r_isr[L].contains(r) & s.alive[r])
         seen = s.seen[L][r]
         require((seen >= s.hw[L]) & (seen >= epoch_at(m, s.cache[L], s.r_epoch[L])))
+        if m.incarnations and m.fixed("KIP-903"):
+            require(s.seen_incarnation[L][r] == s.incarnation[r])
         m.alter_partition(s, L, s.isr | r)
         s.rejoined = True
 
@@ -546,6 +572,19 @@ class Replication(Model):
         LeaderAndIsr."""
         require(~s.alive[replica])
         s.alive[replica] = True
+        if m.incarnations:
+            s.incarnation[replica] = s.incarnation[replica] + 1
+
+    @action("replica", where=lambda m, r: m.disks)
+    def replica_disk_loss(m, s, replica):
+        """The stopped broker's log disk is replaced by an empty one: no records, no epoch
+        cache, no HW checkpoint."""
+        r = replica
+        require(~s.alive[r] & (s.disk_losses < m.max_disk_losses))
+        s.disk_losses = s.disk_losses + 1
+        m.truncate(s, r, 0)
+        for x in m.epoch:
+            s.cache[r][x] = -1
 
     @action("replica", where=lambda m, r: m.lossy)
     def replica_flush(m, s, replica):

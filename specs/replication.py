@@ -67,6 +67,19 @@ class ReplicationSpec(Replication):
                 lambda r: implies(isr_of(L).contains(r), ok(L, r)))))
 
     @always
+    def isr_credits_are_real(m, s):
+        """A leader never credits an ISR member that follows it in its epoch with more log
+        than that member has: what the HW counts is there. Refuted ``--before KIP-903``
+        (a replaced disk rejoins the ISR on the LEO its previous life fetched with) and with
+        ``missed_updates`` (a re-elected leader keeps LEOs from before an epoch it missed)."""
+        def ok(L, r):
+            follows = s.alive[r] & (s.r_leader[r] == L) & (s.r_epoch[r] == s.r_epoch[L])
+            return implies(s.r_isr[L].contains(r) & follows,
+                           s.seen[L][r] <= s.log[r].length())
+        return all_of(m.replica, lambda L: implies(m.presumes_leadership(s, L), all_of(
+            [r for r in m.replica if r is not L], lambda r: ok(L, r))))
+
+    @always
     def committed_logs_agree(m, s):
         """Replicas agree on every offset below both their high watermarks. Refuted
         ``--before KIP-279`` and ``--before KAFKA-7164`` (a follower keeps records another

@@ -37,7 +37,7 @@ THREE_RECORDS = {"replication.factor": 2, "max_writes": 3, "max_leader_epoch": 3
 
 def test_registered_with_its_fixes():
     assert MODELS["replication"] is ReplicationSpec
-    assert set(Replication.fixes) == {"KIP-101", "KIP-279", "KAFKA-7164", "KIP-320"}
+    assert set(Replication.fixes) == {"KIP-101", "KIP-279", "KAFKA-7164", "KIP-320", "KIP-903"}
 
 
 def test_sometimes_properties_are_reached():
@@ -102,15 +102,27 @@ def test_log_matching_is_refuted_before_kip_279_and_holds_after():
     check(settings=THREE_RECORDS, properties=["log_matching"]).assert_holds()
 
 
-def test_kip_101_story_the_follower_truncates_to_its_stale_hw():
-    r = check(settings={"replication.factor": 2, "max_crashes": 1, "max_writes": 1},
-              before=["KIP-101"], properties=["acked_record_kept"])
-    r.assert_violation("acked_record_kept", length=9)
+def test_kip_101_story_a_demoted_replica_truncates_to_its_stale_hw():
+    r = check(settings={"max_writes": 1}, before=["KIP-101"], properties=["acked_record_kept"])
+    r.assert_violation("acked_record_kept", length=10)
     steps = r.violation.steps
-    after_fetches = steps[3].state           # the leader's HW passed the record ...
-    assert after_fetches["hw"] == {1: 1, 2: 0}  # ... the follower's lags one fetch
+    assert steps[7].state["hw"] == {1: 1, 2: 0, 3: 0}   # the followers' HW lags one fetch
+    assert steps[7].state["log"][3] == [1]
+    assert steps[8].action == "replica_become_leader_or_follower(replica=3, epoch=1)"
+    assert steps[8].state["log"][3] == []                # truncated to its own HW
     final = r.violation.final_state
-    assert final["acked"] == {1} and final["leader"] == 2 and final["log"][2] == []
+    assert final["acked"] == {1} and final["leader"] == 3 and final["r_epoch"][3] == 2
+
+
+def test_kip_101_with_kip_903_a_restart_alone_does_not_lose_the_record():
+    """With RF 2 the restarted follower must leave the ISR (the bounce) and fetch again
+    before it rejoins (KIP-903): truncating to its HW then costs nothing."""
+    check(settings={"replication.factor": 2, "max_crashes": 1}, before=["KIP-101"],
+          properties=["acked_record_kept"]).assert_holds()
+    r = check(settings={"replication.factor": 2, "max_crashes": 1, "max_writes": 1},
+              before=["KIP-101", "KIP-903"], properties=["acked_record_kept"])
+    r.assert_violation("acked_record_kept")
+    assert "leader_expand_isr(leader=1, replica=2)" in r.violation.action_path()
 
 
 def test_kip_279_story_the_follower_keeps_an_epoch_the_leader_never_had():
@@ -163,7 +175,7 @@ def test_restarted_replica_gets_the_current_epoch_and_no_old_leadership():
 @pytest.mark.parametrize("args, message", [
     (["-p", "min.insync.replicas=4"], "exceeds replication.factor"),
     (["-p", "replication.factor=9"], "out of range"),
-    (["--before", "KIP-903"], "KIP-903"),
+    (["--before", "KIP-966"], "KIP-966"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     p = subprocess.run([str(Path(sys.executable).parent / "kafkacheck"), "check",
