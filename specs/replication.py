@@ -46,15 +46,16 @@ class ReplicationSpec(Replication):
     def hw_prefix_in_leader_isr(m, s):
         """Every replica that presumes leadership has its records below its HW, at the same
         offsets, in every member of *its* ISR (``WeakIsr`` of kafka-specification's
-        KafkaReplication.tla). Refuted ``--before KIP-101``."""
+        KafkaReplication.tla). Refuted ``--before KIP-101``, ``--before KIP-279`` and
+        ``--before KIP-320`` (docs/models/replication.md compares them with TLC's)."""
         return m._hw_prefix_in(s, lambda L: s.r_isr[L])
 
     @always
     def hw_prefix_in_isr(m, s):
         """Every replica that presumes leadership has its records below its HW in every
         member of the controller's ISR (``StrongIsr`` of KafkaReplication.tla): whoever is
-        elected next holds what any leader exposed to consumers. Refuted ``--before KIP-101``
-        and ``--before KIP-320``."""
+        elected next holds what any leader exposed to consumers. Refuted by the same three
+        variants, and with a replaced disk (the dead ISR member lost it)."""
         return m._hw_prefix_in(s, lambda L: s.isr)
 
     def _hw_prefix_in(m, s, isr_of):
