@@ -207,7 +207,6 @@ class Replication(Model):
             "truncated": Bool,                      # a replica truncated records
             "rejoined": Bool,                       # a replica re-entered the ISR
             "hw_dropped": Bool,                     # a replica's HW fell while it led
-            "unclean": Bool,                        # an unclean election happened
         }
         if m.lossy:
             v["flushed"] = Map(R, Int(0, W))
@@ -358,7 +357,6 @@ class Replication(Model):
         require(s.alive[r] & ~s.isr.contains(r) & (s.leader_epoch < m.max_leader_epoch))
         require(~any_of(m.replica, lambda x: s.isr.contains(x) & s.alive[x]))
         m.new_epoch(s, r, set_of(m.replica, lambda x: x == r))
-        s.unclean = True
 
     # == LeaderAndIsr ===========================================================================
 
