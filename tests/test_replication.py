@@ -187,3 +187,36 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
 def test_min_isr_above_rf_is_a_parameter_error():
     with pytest.raises(ParameterError):
         build(settings={"min.insync.replicas": 3, "replication.factor": 2})
+
+
+# The kafkacheck side of the TLC comparison table in docs/models/replication.md: 2 records,
+# epochs 0..2, no crashes; (before, replicas, property) -> (steps or None, distinct states).
+TLC_TABLE = {
+    ("KIP-101", 2, "hw_prefix_in_leader_isr"): (7, 164),
+    ("KIP-101", 2, "hw_prefix_in_isr"): (7, 164),
+    ("KIP-101", 3, "hw_prefix_in_leader_isr"): (7, 1590),
+    ("KIP-101", 3, "hw_prefix_in_isr"): (7, 1590),
+    ("KIP-279", 2, "hw_prefix_in_leader_isr"): (10, 516),
+    ("KIP-279", 2, "hw_prefix_in_isr"): (10, 516),
+    ("KIP-279", 3, "hw_prefix_in_leader_isr"): (11, 15568),
+    ("KIP-279", 3, "hw_prefix_in_isr"): (11, 15568),
+    ("KIP-320", 2, "hw_prefix_in_leader_isr"): (8, 322),
+    ("KIP-320", 2, "hw_prefix_in_isr"): (8, 322),
+    ("KIP-320", 3, "hw_prefix_in_leader_isr"): (9, 5807),
+    ("KIP-320", 3, "hw_prefix_in_isr"): (9, 9242),
+    (None, 2, "hw_prefix_in_leader_isr"): (None, 2134),
+    (None, 2, "hw_prefix_in_isr"): (None, 2134),
+}
+
+
+@pytest.mark.parametrize("row", sorted(TLC_TABLE, key=str), ids=str)
+def test_the_tlc_comparison_rows(row):
+    before, replicas, prop = row
+    steps, distinct = TLC_TABLE[row]
+    r = check(settings={"replication.factor": replicas}, before=[before] if before else [],
+              properties=[prop], engine="batch")
+    if steps is None:
+        r.assert_holds()
+    else:
+        r.assert_violation(prop, length=steps)
+    assert r.distinct_states == distinct
