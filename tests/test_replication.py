@@ -220,3 +220,13 @@ def test_the_tlc_comparison_rows(row):
     else:
         r.assert_violation(prop, length=steps)
     assert r.distinct_states == distinct
+
+
+def test_bmc_finds_the_shortest_unclean_loss_like_bfs():
+    from kafkacheck.checker.symbolic import bmc
+    settings = {"replication.factor": 2, "max_crashes": 1, "max_writes": 1,
+                "unclean.leader.election.enable": True}
+    a = check(settings=settings, properties=["acked_record_kept"])
+    b = bmc(build(settings=settings), properties=["acked_record_kept"], max_depth=6)
+    a.assert_violation("acked_record_kept", length=6)
+    b.assert_violation("acked_record_kept", length=6)
