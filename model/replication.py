@@ -332,10 +332,10 @@ class Replication(Model):
 
     @action("replica")
     def controller_remove_replica(m, s, replica):
-        """``onBrokerFailure`` → ``removeReplicasFromIsr``: a dead (or bounced, KIP-380: restarted
-        and not yet told its role) follower leaves the ISR; a
-        dead leader with no live ISR member to succeed it leaves the partition leaderless
-        (NoLeader, the last ISR member kept). Both bump the leader epoch."""
+        """``onBrokerFailure`` → ``removeReplicasFromIsr``: a dead follower (or a bounced one,
+        KIP-380: restarted and not yet told its role) leaves the ISR; a dead leader with no
+        live ISR member to succeed it leaves the partition leaderless (NoLeader, the last ISR
+        member kept). Both bump the leader epoch."""
         r = replica
         require((~s.alive[r] | (s.r_epoch[r] < 0)) & (s.leader_epoch < m.max_leader_epoch))
         others_alive = any_of(m.replica, lambda x: (x != r) & s.isr.contains(x) & s.alive[x])
