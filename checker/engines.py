@@ -17,16 +17,16 @@ class Engine:
     max_states: bool        # honours --max-states
     exact: bool             # can store whole states (--exact)
     explicit: bool          # an explicit-state search (counts states), not a solver
-    symmetry: bool = False  # honours --symmetry (none does yet)
+    symmetry: bool = False  # honours --symmetry (one state per permutation class)
 
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (
     Engine("bfs", "breadth-first, per state: shortest traces (the reference)",
-           True, True, True, True, True),
+           True, True, True, True, True, True),
     Engine("dfs", "depth-first: memory grows with depth; traces not shortest",
-           False, True, True, True, True),
+           False, True, True, True, True, True),
     Engine("batch", "breadth-first with NumPy, a frontier at a time: bfs's results, faster",
-           True, True, True, False, True),
+           True, True, True, False, True, True),
     Engine("bmc", "bounded model checking with Z3", True, True, False, False, False),
 )}
 

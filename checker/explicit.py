@@ -38,7 +38,7 @@ class _Search:
     """State shared by both engines: the visited set, parent links, properties, limits."""
 
     def __init__(self, system: TransitionSystem, engine, properties, max_depth, max_states,
-                 time_limit, exact, progress):
+                 time_limit, exact, progress, symmetry=None):
         self.system = system
         self.engine = engine
         kinds = {p.name: p.kind for p in system.properties}
@@ -56,6 +56,10 @@ class _Search:
         encode = None if exact else system.encoder()
         self.exact = encode is None
         self.key = (lambda s: s) if self.exact else fingerprint(encode)
+        self.symmetry = symmetry
+        if symmetry is not None:  # one state per orbit: key it by the orbit's canonical member
+            key, canon = self.key, symmetry.canon
+            self.key = lambda s: key(canon(s))
         self.progress = progress
         self.seen = set()
         self.parent = array("q")
@@ -186,7 +190,8 @@ class _Search:
             fingerprints="exact" if self.exact else "64-bit",
             collision_probability=0.0 if self.exact else collision_bound(n),
             vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked),
-            stored_bytes=self.stored_bytes())
+            stored_bytes=self.stored_bytes(),
+            symmetry=self.symmetry.describe() if self.symmetry is not None else "")
 
     def stored_bytes(self) -> int:
         """The visited set (its table and, sampled, its keys) and the parent links."""
@@ -351,7 +356,8 @@ def _run(loop, system, engine: str, options: dict) -> CheckResult:
 
 
 def _options(options: dict) -> dict:
-    allowed = {"properties", "max_depth", "max_states", "time_limit", "exact", "progress"}
+    allowed = {"properties", "max_depth", "max_states", "time_limit", "exact", "progress",
+               "symmetry"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "

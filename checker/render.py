@@ -153,6 +153,7 @@ def result_json(result) -> dict:
         "build_seconds": round(getattr(result, "build_seconds", 0.0), 3),
         "stored_bytes": getattr(result, "stored_bytes", 0),
         "bytes_per_state": round(getattr(result, "bytes_per_state", 0.0), 1),
+        "symmetry": getattr(result, "symmetry", "") or None,
     }
 
 

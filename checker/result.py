@@ -55,6 +55,7 @@ class CheckResult:
     stored_bytes: int = 0
     #: said when the engine asked for could not run and another did (see ``engines``)
     note: str = ""
+    symmetry: str = ""          # the permutation classes states were reduced by, if any
     #: seconds spent building the model before the search (set by the command)
     build_seconds: float = 0.0
 

@@ -12,6 +12,7 @@ A check file is TOML::
     max_depth = 12                     # optional bound
     slow = false                       # slow checks run only with --slow
     show_examples = false              # print the sometimes-properties' example traces
+    symmetry = false                   # one state per permutation of symmetric ids
 
     [params]
     brokers = 3
@@ -121,7 +122,7 @@ def _examples(v):
 
 _TOP = {"name": _str, "model": _str, "description": _any_str, "properties": _names,
         "before": _fixes, "engine": _engine, "max_depth": _count, "slow": _bool,
-        "show_examples": _bool, "params": _params, "expect": None}
+        "show_examples": _bool, "symmetry": _bool, "params": _params, "expect": None}
 _EXPECT = {"verdict": _verdict, "distinct_states": _count, "depth": _count, "property": _str,
            "trace_length": _count, "examples": _examples, "states_generated": _count,
            "trace": _actions}
@@ -154,6 +155,7 @@ class SpecFile:
     max_depth: int | None = None
     slow: bool = False
     show_examples: bool = False
+    symmetry: bool = False
 
     def settings(self) -> dict[str, str]:
         """Parameters as the strings a user would type after -p."""

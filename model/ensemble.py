@@ -105,8 +105,8 @@ class Ensemble(Model):
 
     def setup(m):
         n = m.servers
-        # The servers are symmetric, but no engine reduces by symmetry yet.
-        m.server = Domain("server", ids=range(1, n + 1))
+        # the servers are interchangeable (check --symmetry proves it, then uses it)
+        m.server = Domain("server", ids=range(1, n + 1), symmetric=True)
         m.epoch = Domain("epoch", ids=range(1, m.max_epoch + 1))
         # QuorumMaj.containsQuorum: |S| > n/2 (half = n / 2 in integer division); the unsafe
         # rule counts any half: 2|S| >= n. Both agree when n is odd.

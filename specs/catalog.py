@@ -4,6 +4,7 @@ from kafkacheck.specs.ensemble import EnsembleSpec
 from kafkacheck.specs.failover import FailoverSpec
 from kafkacheck.specs.kraft_cluster import KraftClusterSpec
 from kafkacheck.specs.kraft_quorum import KraftQuorumSpec
+from kafkacheck.specs.replication import ReplicationSpec
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
 
 MODELS = {
@@ -12,4 +13,5 @@ MODELS = {
     "zk-cluster": ZkClusterSpec,
     "kraft-quorum": KraftQuorumSpec,
     "kraft-cluster": KraftClusterSpec,
+    "replication": ReplicationSpec,
 }

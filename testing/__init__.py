@@ -14,7 +14,8 @@ Write a test by hand::
 
 ``check`` returns the engines' typed result (``kafkacheck.checker.result.CheckResult``:
 ``verdict``, ``violation`` with its steps, ``distinct_states``, ``depth``, ``status()``, and
-the helpers ``assert_holds``, ``assert_violation``, ``assert_example``). Parameters are
+the helpers ``assert_holds``, ``assert_violation``, ``assert_example``); ``symmetry=True``
+stores one state per permutation class, as ``--symmetry`` does. Parameters are
 keyword arguments by the model's attribute names (``min_insync_replicas=1``), or a dict by
 Kafka key (``params={"min.insync.replicas": 1}``); ``config=["server.properties"]`` reads
 Java properties files as ``--config`` does. Bad input (an unknown model, parameter or
@@ -50,7 +51,8 @@ def _text(value) -> str:
 
 def check(target: str, *, properties=None, engine: str | None = None,
           max_depth: int | None = None, max_states: int | None = None,
-          time_limit: float | None = None, before=(), config=(), params=None, **kwargs):
+          time_limit: float | None = None, before=(), config=(), params=None,
+          symmetry: bool = False, **kwargs):
     """Check ``target`` (a model name, a built-in check's name, a ``.toml`` check file or
     ``path/to/file.py:Class``) and return its ``CheckResult``.
 
@@ -65,12 +67,13 @@ def check(target: str, *, properties=None, engine: str | None = None,
     """
     result, _ = _run(target, properties=properties, engine=engine, max_depth=max_depth,
                      max_states=max_states, time_limit=time_limit, before=before,
-                     config=config, params=params, kwargs=kwargs)
+                     config=config, params=params, symmetry=symmetry, kwargs=kwargs)
     return result
 
 
 def _run(target, *, properties=None, engine=None, max_depth=None, max_states=None,
-         time_limit=None, before=(), config=(), params=None, kwargs=None, spec=None):
+         time_limit=None, before=(), config=(), params=None, symmetry=False, kwargs=None,
+         spec=None):
     from kafkacheck.checker.cli.checking import Run
     from kafkacheck.checker.cli.config import resolve_configured
     from kafkacheck.checker.cli.targets import spec_target
@@ -88,7 +91,7 @@ def _run(target, *, properties=None, engine=None, max_depth=None, max_states=Non
                 str(target), [str(c) for c in ([config] if isinstance(config, (str, Path))
                                                else config)], settings)
         run = Run(resolved, settings, tuple(before), tuple(properties or ()), engine,
-                  max_depth, max_states, time_limit, False, False)
+                  max_depth, max_states, time_limit, False, False, symmetry=symmetry)
         run.config = applied
         return run.execute(time_limit), run
     except _bad_input() as e:

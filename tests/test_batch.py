@@ -209,3 +209,24 @@ def test_a_swap_reads_the_old_values():
     ref, got = (check(system, engine=e) for e in ("bfs", "batch"))
     assert got.engine == "batch"
     assert _summary(got) == _summary(ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2 ** 64 - 1), max_size=300), max_size=8),
+       st.booleans())
+def test_the_fingerprint_table_is_a_set(batches, narrow):
+    """add_new answers "not seen before" exactly as a Python set would, through growth, key
+    0 (stored as 1), and keys crowded into a few home slots."""
+    import numpy as np
+    from kafkacheck.checker.batch.hashset import FingerprintSet
+    table, seen = FingerprintSet(capacity=8), set()
+    for batch in batches:
+        keys = [k % 64 if narrow else k for k in dict.fromkeys(batch)]
+        keys = list(dict.fromkeys(keys))
+        fresh = table.add_new(np.array(keys, dtype=np.uint64))
+        want = []
+        for k in keys:
+            want.append((k or 1) not in seen)
+            seen.add(k or 1)
+        assert list(fresh) == want
+    assert table.count == len(seen)

@@ -428,3 +428,13 @@ def test_verdict_says_shortest_only_for_engines_with_shortest_traces(capsys, tmp
 ''')
     code, out, _ = run(capsys, "check", f"{model}:C", "--engine", engine)
     assert code == 1 and out.splitlines()[-1].endswith(words)
+
+
+def test_bench_measures_a_built_in_check_as_recorded(capsys):
+    code, out, _ = run(capsys, "bench", "--check", "kraft-cluster-before-kafka-15489",
+                       "--engine", "batch", "--engine", "bfs", "--format", "json")
+    rows = json.loads(out)["benchmarks"]
+    assert code == 0 and [r["engine"] for r in rows] == ["batch", "bfs"]
+    assert all(r["verdict"] == "violated" and r["distinct_states"] == 51 for r in rows)
+    code, _, err = run(capsys, "bench", "--check", "kraft-cluster-nope")
+    assert code == 2 and "--check takes a built-in check" in err

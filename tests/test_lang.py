@@ -1424,9 +1424,9 @@ def test_s_pre_cannot_be_written_and_pre_is_no_variable_name():
         Layout({"pre": Bool})
 
 
-def test_symmetric_domains_are_refused_until_an_engine_uses_them():
-    with pytest.raises(ModelError, match="symmetric=True is not supported yet"):
-        Domain("broker", ids=(1, 2), symmetric=True)
+def test_a_domain_declares_its_ids_symmetric():
+    assert Domain("broker", ids=(1, 2), symmetric=True).symmetric
+    assert not Domain("broker", ids=(1, 2)).symmetric
 
 
 def test_choose_over_tuples_of_elements():

@@ -15,6 +15,9 @@ deadlock, the state limit) go through the per-state code, which raises exactly a
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..explicit import _Found, _options, _Search
@@ -22,11 +25,13 @@ from ..lang.pycodegen import may_leave
 from ..result import CheckResult
 from ..stop import stop_reason
 from .hashset import FingerprintSet
-from .packing import Packer
+from .packing import Gathered, PackedColumns, Packer
 from .vectorize import as_int, as_mask, kernel, unsupported
 
 #: states expanded together; bounds the memory of one chunk's candidates
 CHUNK = 1 << 14
+#: compute the next chunk's candidates in a second thread while absorbing this one
+PREFETCH = True
 
 
 class BatchUnsupported(Exception):
@@ -98,6 +103,7 @@ class _Batch:
         self.limits = kernel(self.constraints)
         self.props = kernel([*self.always, *self.sometimes.values()])
         self.seen = FingerprintSet()
+        self.symmetry = search.symmetry
         # parent links: 4 bytes while indices fit, 2 for the successor's rank at its parent
         self.parent = np.zeros(1 << 16, dtype=np.int32)
         self.which = np.zeros(1 << 16, dtype=np.int16 if len(actions) < 2 ** 15 else np.int32)
@@ -140,7 +146,7 @@ class _Batch:
         frontier = self.packer.pack(
             np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T)
         if len(inits):
-            self.seen.add_new(self.packer.fingerprints_of(frontier))
+            self.seen.add_new(self._keys(frontier))
         base = 0
         while frontier.shape[1]:
             s.per_depth.append(frontier.shape[1])
@@ -148,18 +154,48 @@ class _Batch:
                 s.cut = True
                 return
             parts = []
-            for start in range(0, frontier.shape[1], CHUNK):
+            for start, cols, gen in self._generated(frontier):
                 s.tick(frontier.shape[1])
-                cols = self.packer.unpack(frontier[:, start:start + CHUNK])
-                parts.append(self._chunk(cols, base + start))
+                parts.append(self._chunk(cols, base + start, gen))
             base += frontier.shape[1]
             nxt = np.concatenate(parts, axis=1) if parts else frontier[:, :0]
             if nxt.shape[1]:
                 s.depth += 1
             frontier = nxt
 
-    def _chunk(self, cols: np.ndarray, base: int) -> np.ndarray:
-        s = self.search
+    def _generated(self, frontier):
+        """Each chunk of a level with its candidates. With ``PREFETCH`` a second thread
+        computes the next chunk's candidates while this one is absorbed (NumPy releases the
+        interpreter lock in its array operations, so the two overlap on two cores); the
+        chunks are still absorbed one after the other, in order."""
+        width = frontier.shape[1]
+        starts = list(range(0, width, CHUNK))
+        unpack = lambda i: PackedColumns(self.packer, frontier[:, i:i + CHUNK])  # noqa: E731
+        words = lambda i: frontier[:, i:i + CHUNK]  # noqa: E731
+        if not PREFETCH or len(starts) < 2:
+            for start in starts:
+                cols = unpack(start)
+                yield start, cols, self._generate(cols, words(start))
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafkacheck-batch")
+        try:
+            cols = unpack(starts[0])
+            pending = pool.submit(self._generate, cols, words(starts[0]))
+            for k, start in enumerate(starts):
+                gen, this = pending.result(), cols
+                if k + 1 < len(starts):
+                    cols = unpack(starts[k + 1])
+                    pending = pool.submit(self._generate, cols, words(starts[k + 1]))
+                yield start, this, gen
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _generate(self, cols: np.ndarray, pwords: np.ndarray) -> "_Candidates":
+        """A chunk's successors, their keys and classification: a function of the chunk
+        alone (its states as columns and packed), so that it can run beside the previous
+        chunk's absorption. A successor is its parent's packed words with the updated slots
+        written in: only the slots an action reads are gathered, only those it writes
+        computed."""
         n = cols.shape[1]
         g = self.guards(cols)
         nc = len(self.constraints)
@@ -177,41 +213,51 @@ class _Batch:
         first = np.cumsum(counts) - counts
         m = int(counts.sum())
         # candidates in (parent, action) order, bfs's: each action's go after the earlier ones
-        cand = np.empty((self.width, m), dtype=np.int64)
+        packer = self.packer
+        cwords = np.empty((len(packer.words), m), dtype=np.uint64)
         parent = np.empty(m, dtype=np.int64)
         action = np.empty(m, dtype=np.int32)
         taken = np.zeros(n, dtype=np.int64)
         for a, inst, on in enabled:
-            new = cols[:, on]
-            values = self.updates[a](new)
-            # every value is computed before any is written; a value that is a row of
-            # ``new`` itself (x := y) is copied first, so that a swap reads the old rows
-            values = [v.copy() if isinstance(v, np.ndarray) and np.may_share_memory(v, new)
-                      else v for v in values]
-            for slot, v in zip(inst.updates, values):
-                new[slot] = as_int(v, len(on))
+            # every value is computed from the parents before any is written
+            values = dict(zip(inst.updates, self.updates[a](Gathered(cols, on))))
+            words = pwords[:, on]
+            for slot, v in values.items():
+                packer.patch(words, slot, as_int(v, len(on)))
             for slot, t in self.leaves[a]:
-                bad_parent[on[(new[slot] < t.lo()) | (new[slot] > t.hi())]] = True
+                v = as_int(values[slot], len(on))
+                bad_parent[on[(v < t.lo()) | (v > t.hi())]] = True
             dest = first[on] + taken[on]
             taken[on] += 1
-            cand[:, dest] = new
+            cwords[:, dest] = words
             parent[dest] = on
             action[dest] = a
         pos = np.arange(m) - first[parent]
-        if s.system.check_deadlock:
+        if self.search.system.check_deadlock:
             bad_parent |= expanded & (counts == 0)
 
         # classify the candidates: outside a constraint, new, or seen before
+        cand = PackedColumns(packer, cwords)
         outside = np.zeros(m, dtype=bool)
         for v in self.limits(cand) if nc else ():
             outside |= ~as_mask(v, m)
-        na = len(self.always)
         inside = np.flatnonzero(~outside)
-        words = self.packer.pack(cand[:, inside] if len(inside) < m else cand)
-        fps = self.packer.fingerprints_of(words)
+        words = cwords[:, inside] if len(inside) < m else cwords
+        fps = self._keys(words)
         firsts = _firsts(fps)
+        return _Candidates(n, expanded, bad_parent, counts, first, m, cand, parent, action,
+                           pos, outside, inside, words, fps, firsts)
+
+    def _chunk(self, cols: np.ndarray, base: int, gen=None) -> np.ndarray:
+        s = self.search
+        c = gen if gen is not None else self._generate(cols)
+        n, m, cand, parent, action, pos = c.n, c.m, c.cand, c.parent, c.action, c.pos
+        expanded, bad_parent, counts, first = c.expanded, c.bad_parent, c.counts, c.first
+        outside, inside, words, fps, firsts = c.outside, c.inside, c.words, c.fps, c.firsts
+        na = len(self.always)
         fresh = np.zeros(m, dtype=bool)
-        fresh[inside[firsts[self.seen.add_new(fps[firsts])]]] = True
+        keys, at = firsts  # the distinct keys ascending, and where each first occurs
+        fresh[inside[at[self.seen.add_new(keys)]]] = True
 
         # where the level stops: the first event in bfs's order
         stop, stop_kind = m, None  # stop is a candidate rank; events at a parent come first
@@ -221,7 +267,7 @@ class _Batch:
         checked = outside | fresh
         # properties only where bfs checks them: the new states and those outside
         chk = np.flatnonzero(checked)
-        pv = self.props(cand[:, chk]) if (self.always or self.sometimes) and len(chk) else []
+        pv = self.props(cand.take(chk)) if (self.always or self.sometimes) and len(chk) else []
         if self.always and len(chk):
             ok = np.ones(len(chk), dtype=bool)
             for v in pv[:na]:
@@ -274,7 +320,7 @@ class _Batch:
         if stop_kind is not None:
             kind, at = stop_kind
             if kind == "parent":
-                s.expand(_row(cols, at), base + at)
+                s.expand(cols.state(at), base + at)
                 raise AssertionError("batch: the per-state code found no error at a parent "
                                      "the batch code flagged")
             if kind == "always":
@@ -286,8 +332,15 @@ class _Batch:
         # the kept states, packed (``words`` has a column per candidate inside)
         return words[:, np.searchsorted(inside, keep)]
 
+    def _keys(self, words):
+        """The visited-set keys of packed states: fingerprints, of the orbit's canonical
+        member under symmetry."""
+        if self.symmetry is not None:
+            words = self.symmetry.canon_words(self.packer.unpack(words), self.packer.pack)
+        return self.packer.fingerprints_of(words)
+
     def _on_new(self, cand, rank, index_of, parent, pos, base):
-        state = _row(cand, rank)
+        state = cand.state(rank)
         i = int(index_of[rank])
         if i >= 0:
             self.search.on_new(state, i)
@@ -295,17 +348,32 @@ class _Batch:
             self.search.on_new(state, base + int(parent[rank]), via=int(pos[rank]))
 
 
-def _firsts(keys: np.ndarray) -> np.ndarray:
-    """The positions of the first occurrence of each distinct key, ascending."""
+@dataclass
+class _Candidates:
+    n: int                     # states in the chunk
+    expanded: np.ndarray       # per state: inside every constraint, so expanded
+    bad_parent: np.ndarray     # per state: an out-of-range write or a deadlock
+    counts: np.ndarray         # per state: its successors
+    first: np.ndarray          # per state: the rank of its first successor
+    m: int                     # candidates (successors)
+    cand: PackedColumns        # their packed states, in (parent, action) order
+    parent: np.ndarray
+    action: np.ndarray
+    pos: np.ndarray            # rank among the parent's successors
+    outside: np.ndarray        # per candidate: fails a state constraint
+    inside: np.ndarray         # the ranks of those that do not
+    words: np.ndarray          # those packed
+    fps: np.ndarray            # their keys
+    firsts: tuple              # the distinct keys ascending, where (in ``inside``) each is first
+
+
+def _firsts(keys: np.ndarray):
+    """The distinct keys in ascending order, and the position of each one's first
+    occurrence."""
     if not len(keys):
-        return np.zeros(0, dtype=np.int64)
+        return keys[:0], np.zeros(0, dtype=np.int64)
     order = np.argsort(keys)  # unstable is enough: the least position of a run is taken
     ranked = keys[order]
     starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
-    firsts = np.minimum.reduceat(order, starts)
-    firsts.sort()
-    return firsts
+    return ranked[starts], np.minimum.reduceat(order, starts)
 
-
-def _row(cols: np.ndarray, j: int) -> tuple:
-    return tuple(int(x) for x in cols[:, j])

@@ -44,6 +44,23 @@ class Packer:
 
         self.width = len(ranges)
         self.masks = [np.uint64((1 << max((hi - lo).bit_length(), 1)) - 1) for lo, hi in ranges]
+        self.where = [None] * self.width        # per slot: (word, shift)
+        for w, word in enumerate(self.words):
+            for slot, shift in word:
+                self.where[slot] = (w, np.uint64(shift))
+
+    def row(self, words: np.ndarray, slot: int) -> np.ndarray:
+        """One slot's values (int64) of packed states."""
+        w, shift = self.where[slot]
+        return ((words[w] >> shift) & self.masks[slot]).astype(np.int64) + self.lo[slot]
+
+    def patch(self, words: np.ndarray, slot: int, values: np.ndarray):
+        """Write one slot of packed states in place (a value out of the slot's range
+        spoils that slot only)."""
+        w, shift = self.where[slot]
+        field = self.masks[slot] << shift
+        new = ((values - self.lo[slot]).astype(np.uint64) & self.masks[slot]) << shift
+        words[w] = (words[w] & ~field) | new
 
     def pack(self, cols: np.ndarray) -> np.ndarray:
         """The states (columns of in-range slot values) as ``len(words)`` rows of uint64."""
@@ -73,3 +90,41 @@ class Packer:
             for w in words:
                 h = _fmix(w * _GOLD) if h is None else _fmix(h ^ (w * _GOLD))
             return h
+
+
+class PackedColumns:
+    """Packed states read like columns (``c[slot]``, ``c.shape``) by the kernels: a slot
+    is unpacked when first read."""
+
+    def __init__(self, packer: Packer, words: np.ndarray):
+        self.packer, self.words = packer, words
+        self.shape = (packer.width, words.shape[1])
+        self._rows: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, slot):
+        got = self._rows.get(slot)
+        if got is None:
+            got = self._rows[slot] = self.packer.row(self.words, slot)
+        return got
+
+    def take(self, idx) -> "PackedColumns":
+        return PackedColumns(self.packer, self.words[:, idx])
+
+    def state(self, j: int) -> tuple:
+        return tuple(int(x) for x in self.packer.unpack(self.words[:, j:j + 1])[:, 0])
+
+
+class Gathered:
+    """Some columns of ``cols`` (the states at ``on``) read like columns: a slot is gathered
+    when first read."""
+
+    def __init__(self, cols: np.ndarray, on: np.ndarray):
+        self.cols, self.on = cols, on
+        self.shape = (cols.shape[0], len(on))
+        self._rows: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, slot):
+        got = self._rows.get(slot)
+        if got is None:
+            got = self._rows[slot] = self.cols[slot][self.on]
+        return got

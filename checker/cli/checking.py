@@ -46,6 +46,9 @@ ENGINES = engines.names()
               help="Stop with the statistics so far (exit 3) past this much memory "
                    "(default: 3/4 of the machine's).")
 @click.option("--exact", is_flag=True, help="Store whole states instead of 64-bit fingerprints.")
+@click.option("--symmetry", is_flag=True,
+              help="Store one state per permutation of the ids of domains the model declares "
+                   "symmetric=True (proved symmetric with Z3 first; exit 2 if it is not).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--trace-out", default=None, metavar="PATH",
               help="Write the counterexample to this file (a new file; --force replaces one).")
@@ -66,10 +69,10 @@ ENGINES = engines.names()
 @click.option("--slow", is_flag=True, help="Suite only: also run the checks marked slow.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
-def check_command(ctx, target, params, configs, before, properties, engine, max_depth, max_states,
-                  time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, junit_xml, force,
-                  trace_format,
-                  show_examples, coverage, progress, slow, list_only):
+def check_command(ctx, target, params, configs, before, properties, engine, max_depth,
+                  max_states, time_limit, query_time_limit, memory_limit, exact, symmetry, fmt,
+                  trace_out, junit_xml, force, trace_format, show_examples, coverage, progress,
+                  slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
     With no TARGET, run every built-in check and compare each outcome with its record.
@@ -90,7 +93,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
-                                ("--exact", exact)) if v]
+                                ("--exact", exact), ("--symmetry", symmetry)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
         if junit_xml is not None:
@@ -117,7 +120,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
             if trace_out is not None and os.path.abspath(junit_xml) == os.path.abspath(trace_out):
                 raise UserError("--junit-xml and --trace-out name the same file; give two")
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
-                  time_limit, exact, progress, query_time_limit)
+                  time_limit, exact, progress, query_time_limit, symmetry=symmetry)
         run.config = applied
         echo_config(applied)  # once the model is built: bad input stays one line
         result = run.execute(clock.hand_over())
@@ -140,7 +143,8 @@ class Run:
     """One check of one target: builds the model, runs the engine, renders the outcome."""
 
     def __init__(self, target: Target, settings, before, properties, engine, max_depth,
-                 max_states, time_limit, exact, progress, query_time_limit=None):
+                 max_states, time_limit, exact, progress, query_time_limit=None, *,
+                 symmetry=False):
         spec = target.spec
         self.target = target
         self.settings = settings
@@ -165,7 +169,42 @@ class Run:
             raise UserError("--exact and --max-states apply to the explicit engines, not bmc")
         else:
             self.options["query_time_limit"] = query_time_limit
+        self.symmetry = symmetry or bool(spec and spec.symmetry)
+        self.symmetry_note = ""
+        if self.symmetry:
+            self.options["symmetry"] = self._symmetry()
         self.argv = self._command(max_states, time_limit, exact)
+
+    def _symmetry(self):
+        """The permutation group of the model's symmetric domains, once Z3 has proved that
+        the model commutes with it."""
+        if not engines.get(self.engine).symmetry:
+            able = ", ".join(e.name for e in engines.ENGINES.values() if e.symmetry)
+            raise UserError(f"--symmetry applies to the engines {able}, not {self.engine}")
+        built = getattr(self.system, "built", None)
+        if built is None:
+            raise UserError("--symmetry needs a model written in kafkacheck's language")
+        domains = list({id(d): d for d in built.domains.values() if d.symmetric}.values())
+        if not domains:
+            raise UserError(f"--symmetry: model {self.system.name} declares no domain "
+                            "symmetric (Domain(..., symmetric=True) says its ids are "
+                            "interchangeable)")
+        from ..lang.errors import ModelError
+        from ..symbolic.symmetry import NotSymmetric, verify
+        from ..symmetry import Symmetry
+        try:
+            group = Symmetry(built.layout, domains)
+        except ModelError as e:
+            raise UserError(f"--symmetry: {e}") from None
+        guard.phase = "proving the model symmetric"
+        started = time.perf_counter()
+        try:
+            queries = verify(built, group)
+        except NotSymmetric as e:
+            raise UserError(f"--symmetry: the model is not symmetric: {e}") from None
+        self.symmetry_note = (f"{group.describe()}, proved symmetric with {queries} solver "
+                              f"queries in {time.perf_counter() - started:.2f} s")
+        return group
 
     def _check_properties(self):
         self.system.select(self.properties)  # raises PropertyError, one line
@@ -179,7 +218,8 @@ class Run:
             opts.append(("--engine", self.engine))
         if not (spec and self.max_depth == spec.max_depth):
             opts.append(("--max-depth", self.max_depth))
-        opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact)]
+        opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact),
+                 ("--symmetry", self.symmetry and not (spec and spec.symmetry))]
         return reproduce("check", self.target.name, self.settings, self.before, opts)
 
     def execute(self, time_left=None):
@@ -199,6 +239,8 @@ class Run:
                                                 "query_time_limit")})
         result = run_engine(self.system, engine=self.engine, **self.options)
         result.build_seconds = self.build_seconds
+        if self.symmetry_note:
+            result.symmetry = self.symmetry_note
         if self.options.get("progress") is not None:
             sys.stderr.write("\r" + " " * 100 + "\r")  # clear the progress line
         return result
@@ -265,6 +307,8 @@ def _stats_line(result) -> str:
     depth = f"longest path explored {result.depth}" if result.engine == "dfs" else \
         f"depth {result.depth}"
     note = f"Note: {result.note}\n" if result.note else ""
+    if result.symmetry:
+        note += f"Symmetry: {result.symmetry}; states are counted one per permutation class\n"
     memory = f"; {result.bytes_per_state:.0f} bytes/state stored" if result.stored_bytes else ""
     return (f"{note}Engine {result.engine}: {result.distinct_states:,} distinct states, "
             f"{result.states_generated:,} generated, {depth}, "
@@ -342,11 +386,13 @@ def _verdict_line(result) -> str:
         every = "the non-vacuous properties hold" if vacuous else "every checked property holds"
         return (f"Verdict: holds: no path is longer than {result.depth} steps, so the "
                 f"unrolling is complete and {every} in every reachable state{note}.")
+    states = f"{result.distinct_states:,} reachable states"
+    if result.symmetry:
+        states = (f"reachable states ({result.distinct_states:,} classes of states equal up "
+                  f"to a permutation of symmetric ids)")
     if vacuous:
-        return (f"Verdict: holds: the non-vacuous properties hold in all "
-                f"{result.distinct_states:,} reachable states{note}.")
-    return (f"Verdict: holds: every checked property holds in all "
-            f"{result.distinct_states:,} reachable states.")
+        return f"Verdict: holds: the non-vacuous properties hold in all {states}{note}."
+    return f"Verdict: holds: every checked property holds in all {states}."
 
 
 def _progress_printer():

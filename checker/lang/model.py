@@ -155,6 +155,7 @@ class ActionInstance:
     args: dict
     guard: Expr
     updates: dict[int, Expr]
+    binding: tuple = ()       # the bound values and the chosen ones, as the body saw them
 
 
 @dataclass
@@ -345,8 +346,10 @@ class Model:
                             f"ambiguous; pass choose(..., name='...') with a distinct name")
                     args[n] = _show(lift_choice(vals[i]))
                 updates = {i: e for i, e in enumerate(tracer.cur) if e is not start[i]}
+                chosen = tuple(lift_choice(vals[i]) for _, vals, i in tracer.taken)
                 out.append(ActionInstance(_label(name, args), name, args,
-                                          And(*tracer.guards), updates))
+                                          And(*tracer.guards), updates,
+                                          (*binding, *chosen)))
         return out
 
     def _pool(self, action_name, attr):

@@ -148,8 +148,8 @@ class Domain(Type):
     """A finite, ordered set of ids: broker ids 101..103, partitions 0..P-1, server names.
 
     Elements are encoded by their position, so the domain's order is the order of ``ids``.
-    ``symmetric=True`` (a model that treats the ids alike) is refused for now: no engine
-    reduces by symmetry yet, and a declaration that changes nothing must not look as if it did.
+    ``symmetric=True`` says the model treats the ids alike: ``check --symmetry`` proves that
+    (``symbolic/symmetry.py``) and then stores one state per permutation class.
     """
 
     def __init__(self, name: str, *, ids=None, size: int | None = None,
@@ -165,11 +165,7 @@ class Domain(Type):
             raise ModelError(f"Domain {name!r} has {len(ids)} ids; at most 62 are supported")
         self.name = name
         self.ids = ids
-        if symmetric:
-            raise ModelError(f"Domain {name!r}: symmetric=True is not supported yet (no engine "
-                             "reduces by symmetry, so every permutation is explored anyway); "
-                             "remove it")
-        self.symmetric = False
+        self.symmetric = bool(symmetric)
         self._elems = None
 
     def __len__(self):
