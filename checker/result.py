@@ -57,6 +57,9 @@ class CheckResult:
     note: str = ""
     #: seconds spent building the model before the search (set by the command)
     build_seconds: float = 0.0
+    #: for a run that checked liveness properties: the graph pass's seconds, its edges, and
+    #: the fairness it assumed (``as declared`` or the override)
+    liveness: dict | None = None
 
     @property
     def bytes_per_state(self) -> float:

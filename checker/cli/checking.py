@@ -278,6 +278,9 @@ def _verdict_line(result) -> str:
         v = result.violation
         if v.kind == "sometimes":
             return f"Verdict: violated: no reachable state satisfies {v.property}."
+        if v.is_lasso:
+            return (f"Verdict: violated: {v.property}, a fair behaviour that never satisfies "
+                    f"it: lasso of {v.length} steps (stem {v.loop}, loop {v.loop_length})")
         return f"Verdict: violated: {v.property}, shortest trace {v.length} steps" \
             if result.engine in ("bfs", "bmc") else \
             f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
