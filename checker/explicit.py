@@ -38,13 +38,26 @@ class _Search:
     """State shared by both engines: the visited set, parent links, properties, limits."""
 
     def __init__(self, system: TransitionSystem, engine, properties, max_depth, max_states,
-                 time_limit, exact, progress, fairness=None):
+                 time_limit, exact, progress, fairness=None, liveness=False):
         self.system = system
         self.engine = engine
         kinds = {p.name: p.kind for p in system.properties}
         chosen = TransitionSystem.select(
             system, properties, kinds=tuple(dict.fromkeys(
                 p.kind for p in system.properties if p.kind != "constraint")))
+        #: liveness properties are checked when named, or with ``liveness=True``: they
+        #: need a second pass over the whole graph; the result names those left out
+        self.unchecked = []
+        if properties is None:
+            self.unchecked = [n for n in chosen if kinds[n] in LIVENESS]
+            if liveness:
+                if max_depth is not None:
+                    raise ValueError("liveness properties need the whole reachable graph, "
+                                     "so they cannot be checked with a depth bound "
+                                     "(max_depth)")
+                self.unchecked = []
+            else:
+                chosen = [n for n in chosen if n not in self.unchecked]
         self.checked = chosen
         self.always = [n for n in chosen if kinds[n] == "always"]
         self.pending = [n for n in chosen if kinds[n] == "sometimes"]
@@ -218,9 +231,13 @@ class _Search:
 def bfs(system: TransitionSystem, **options) -> CheckResult:
     """Breadth-first search: every counterexample and example is a shortest one.
 
-    Options (keyword-only, all optional): ``properties`` (names to check; default all),
-    ``max_depth``, ``max_states``, ``time_limit`` (seconds), ``exact`` (store states rather
-    than fingerprints), ``progress`` (a callable given a dict of statistics every 2 s).
+    Options (keyword-only, all optional): ``properties`` (names to check; default all but
+    the liveness properties), ``liveness`` (also check every liveness property),
+    ``fairness`` (``none``, ``weak`` or ``strong`` for every action, overriding what the
+    model declares), ``max_depth``, ``max_states``, ``time_limit`` (seconds), ``exact``
+    (store states rather than fingerprints), ``progress`` (a callable given a dict of
+    statistics every 2 s). Liveness properties are decided after the search, over the whole
+    reachable graph (``liveness.py``); a violation is a lasso.
     """
     return _run(_bfs, system, "bfs", options)
 
@@ -400,6 +417,7 @@ def finish_liveness(search: _Search) -> CheckResult:
             search.stop_reason = "memory_limit"
         search.live_seconds = time.perf_counter() - start
     result = search.result()
+    result.unchecked = list(search.unchecked)
     if search.live:
         result.liveness = {"seconds": round(getattr(search, "live_seconds", 0.0), 3),
                            "edges": getattr(search, "live_edges", None),
@@ -409,13 +427,14 @@ def finish_liveness(search: _Search) -> CheckResult:
 
 def _options(options: dict) -> dict:
     allowed = {"properties", "max_depth", "max_states", "time_limit", "exact", "progress",
-               "fairness"}
+               "fairness", "liveness"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
                         f"known: {', '.join(sorted(allowed))}")
     out = {k: None for k in allowed}
     out["exact"] = False
+    out["liveness"] = False
     out.update(options)
     return out
 

@@ -183,6 +183,8 @@ def result_json(result) -> dict:
         "coverage": [{"action": c.action, "fired": c.fired, "new_states": c.new_states}
                      for c in result.coverage],
         "engine_note": getattr(result, "note", "") or None,
+        "liveness": getattr(result, "liveness", None),
+        "unchecked": list(getattr(result, "unchecked", []) or []),
         "build_seconds": round(getattr(result, "build_seconds", 0.0), 3),
         "stored_bytes": getattr(result, "stored_bytes", 0),
         "bytes_per_state": round(getattr(result, "bytes_per_state", 0.0), 1),

@@ -60,6 +60,8 @@ class CheckResult:
     #: for a run that checked liveness properties: the graph pass's seconds, its edges, and
     #: the fairness it assumed (``as declared`` or the override)
     liveness: dict | None = None
+    #: liveness properties of the system left out (not named, and ``liveness`` not asked)
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def bytes_per_state(self) -> float:

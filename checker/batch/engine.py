@@ -97,6 +97,8 @@ class _Batch:
         self.updates = [kernel(list(i.updates.values())) for i in actions]
         self.limits = kernel(self.constraints)
         self.props = kernel([*self.always, *self.sometimes.values()])
+        # step properties: over a parent's rows stacked on its candidate's (slots W..2W-1)
+        self.steps = kernel([exprs[n] for n in search.steps]) if search.steps else None
         self.seen = FingerprintSet()
         self.parent = np.zeros(1 << 16, dtype=np.int64)
         self.which = np.zeros(1 << 16, dtype=np.int32)
@@ -211,6 +213,14 @@ class _Batch:
         bp = np.flatnonzero(bad_parent)
         if len(bp):
             stop, stop_kind = int(first[bp[0]]), ("parent", int(bp[0]))
+        # step properties, on every candidate (bfs checks each step before its target)
+        if self.steps is not None and m:
+            ok = np.ones(m, dtype=bool)
+            for v in self.steps(np.concatenate((cols[:, parent], cand), axis=0)):
+                ok &= as_mask(v, m)
+            bad_step = np.flatnonzero(~ok)
+            if len(bad_step) and bad_step[0] < stop:
+                stop, stop_kind = int(bad_step[0]), ("step", int(bad_step[0]))
         checked = outside | fresh
         # properties only where bfs checks them: the new states and those outside
         chk = np.flatnonzero(checked)
@@ -274,6 +284,11 @@ class _Batch:
                 self._on_new(cand, at, index_of, parent, pos, base)
                 raise AssertionError("batch: the per-state code found no violation where the "
                                      "batch code did")
+            if kind == "step":
+                s.step_violated(_row(cols, int(parent[at])), _row(cand, at),
+                                base + int(parent[at]), int(pos[at]))
+                raise AssertionError("batch: the per-state code found no step violation "
+                                     "where the batch code did")
             s.stop_reason = "max_states"
             raise _Found
         return cand[:, keep]

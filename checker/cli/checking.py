@@ -52,6 +52,12 @@ ENGINES = engines.names()
               help="Format of --trace-out (default: from its suffix, else text); json or "
                    "itf without --trace-out prints the trace so on stdout, the report on "
                    "stderr.")
+@click.option("--liveness", is_flag=True,
+              help="Also check every liveness property (eventually, leads_to): a second pass "
+                   "over the whole reachable graph; --property NAME checks one.")
+@click.option("--fairness", type=click.Choice(["none", "weak", "strong"]), default=None,
+              help="Liveness: make every action this fair, overriding the model's "
+                   "declarations (default: as declared).")
 @click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
 @click.option("--coverage", is_flag=True, help="Print how often each action fired.")
 @click.option("--progress/--no-progress", default=None,
@@ -61,7 +67,7 @@ ENGINES = engines.names()
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
                   time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, force, trace_format,
-                  show_examples, coverage, progress, slow, list_only):
+                  liveness, fairness, show_examples, coverage, progress, slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
     With no TARGET, run every built-in check and compare each outcome with its record.
@@ -81,7 +87,8 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
-                                ("--exact", exact)) if v]
+                                ("--exact", exact), ("--liveness", liveness),
+                                ("--fairness", fairness)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
@@ -99,7 +106,8 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
         if trace_out is not None:
             check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
-                  time_limit, exact, progress, query_time_limit)
+                  time_limit, exact, progress, query_time_limit, liveness=liveness,
+                  fairness=fairness)
         result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
@@ -117,7 +125,8 @@ class Run:
     """One check of one target: builds the model, runs the engine, renders the outcome."""
 
     def __init__(self, target: Target, settings, before, properties, engine, max_depth,
-                 max_states, time_limit, exact, progress, query_time_limit=None):
+                 max_states, time_limit, exact, progress, query_time_limit=None, *,
+                 liveness=False, fairness=None):
         spec = target.spec
         self.target = target
         self.settings = settings
@@ -131,9 +140,25 @@ class Run:
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)
         self._check_properties()
+        self.liveness = liveness
+        self.fairness = fairness or (spec.fairness if spec else None)
         self.options = dict(properties=self.properties, max_depth=self.max_depth,
                             max_states=max_states, time_limit=time_limit)
+        live = engines.wants_liveness(self.system, {"properties": self.properties,
+                                                    "liveness": liveness})
+        if live and not engines.get(self.engine).liveness and \
+                engines.get(self.engine).explicit is False:
+            raise UserError(f"engine {self.engine} cannot check liveness property {live[0]} "
+                            f"(engines that can: {', '.join(engines.supporting('liveness'))})")
+        if live and self.max_depth is not None:
+            raise UserError(f"liveness property {live[0]} needs the whole reachable graph; "
+                            "drop --max-depth (or check only safety properties)")
+        if self.fairness is not None and not live:
+            raise UserError("--fairness applies to liveness properties; name one with "
+                            "--property or give --liveness")
         if self.engine != "bmc":
+            self.options["liveness"] = liveness
+            self.options["fairness"] = self.fairness
             if query_time_limit is not None:
                 raise UserError("--query-time-limit applies to --engine bmc only")
             self.options["exact"] = exact
@@ -156,7 +181,10 @@ class Run:
             opts.append(("--engine", self.engine))
         if not (spec and self.max_depth == spec.max_depth):
             opts.append(("--max-depth", self.max_depth))
-        opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact)]
+        opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact),
+                 ("--liveness", self.liveness)]
+        if not (spec and self.fairness == spec.fairness):
+            opts.append(("--fairness", self.fairness))
         return reproduce("check", self.target.name, self.settings, self.before, opts)
 
     def execute(self, time_left=None):
@@ -196,6 +224,14 @@ class Run:
             lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))
             lines.append("")
         lines.append(_stats_line(result))
+        if result.liveness:
+            lv = result.liveness
+            lines.append(f"Liveness: {lv['edges'] or 0:,} edges over the whole graph, "
+                         f"{lv['seconds']:.2f} s (of the search's), fairness "
+                         f"{lv['fairness']}")
+        if result.unchecked:
+            lines.append(f"Note: liveness properties not checked: {', '.join(result.unchecked)}"
+                         " (--liveness checks them, or --property NAME one)")
         lines.extend(_property_lines(result))
         if show_examples:
             for name, ex in result.examples.items():

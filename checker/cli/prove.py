@@ -67,9 +67,9 @@ def prove_command(ctx, target, params, before, properties, k, strengthen, base_d
         resolved = resolve(target)
         model, system = resolved.system(settings, before)
         time_left = clock.hand_over()
-        always = system.select(kinds=("always",))
-        system.select([*properties, *strengthen], kinds=("always",),
-                      purpose="proved or used as lemmas")
+        always = system.select(kinds=("always", "transition"))
+        system.select(list(properties), kinds=("always", "transition"), purpose="proved")
+        system.select(list(strengthen), kinds=("always",), purpose="used as lemmas")
         if not always:
             raise _bad_input(f"model {system.name} has no always-properties to prove")
         guard.phase = "proving"
