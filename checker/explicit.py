@@ -215,7 +215,7 @@ class _Search:
             fingerprints="exact" if self.exact else "64-bit",
             collision_probability=0.0 if self.exact else collision_bound(n),
             vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked),
-            stored_bytes=self.stored_bytes())
+            stored_bytes=self.stored_bytes(), unchecked=list(self.unchecked))
 
     def stored_bytes(self) -> int:
         """The visited set (its table and, sampled, its keys) and the parent links."""
@@ -417,7 +417,6 @@ def finish_liveness(search: _Search) -> CheckResult:
             search.stop_reason = "memory_limit"
         search.live_seconds = time.perf_counter() - start
     result = search.result()
-    result.unchecked = list(search.unchecked)
     if search.live:
         result.liveness = {"seconds": round(getattr(search, "live_seconds", 0.0), 3),
                            "edges": getattr(search, "live_edges", None),

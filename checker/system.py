@@ -102,7 +102,7 @@ class TransitionSystem:
                 return p
         raise KeyError(name)
 
-    def select(self, names=None, *, kinds=("always", "sometimes"),
+    def select(self, names=None, *, kinds=SAFETY + LIVENESS,
                purpose: str = "checked") -> list[str]:
         """The property names to check: ``names`` validated (each known, of one of ``kinds``),
         or by default every property of those kinds. Every engine and command asks this one

@@ -226,9 +226,9 @@ class Run:
         lines.append(_stats_line(result))
         if result.liveness:
             lv = result.liveness
-            lines.append(f"Liveness: {lv['edges'] or 0:,} edges over the whole graph, "
-                         f"{lv['seconds']:.2f} s (of the search's), fairness "
-                         f"{lv['fairness']}")
+            lines.append(f"Liveness: a second pass over the whole graph ({lv['edges'] or 0:,} "
+                         f"edges), {lv['seconds']:.2f} s of the {result.seconds:.2f} s search; "
+                         f"fairness {lv['fairness']}")
         if result.unchecked:
             lines.append(f"Note: liveness properties not checked: {', '.join(result.unchecked)}"
                          " (--liveness checks them, or --property NAME one)")
@@ -315,8 +315,8 @@ def _verdict_line(result) -> str:
         if v.kind == "sometimes":
             return f"Verdict: violated: no reachable state satisfies {v.property}."
         if v.is_lasso:
-            return (f"Verdict: violated: {v.property}, a fair behaviour that never satisfies "
-                    f"it: lasso of {v.length} steps (stem {v.loop}, loop {v.loop_length})")
+            return (f"Verdict: violated: {v.property} ({v.kind}), on a fair behaviour: a lasso "
+                    f"of {v.length} steps (stem {v.loop}, loop {v.loop_length})")
         return f"Verdict: violated: {v.property}, shortest trace {v.length} steps" \
             if result.engine in ("bfs", "bmc") else \
             f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
