@@ -302,7 +302,6 @@ class ZkCluster(Model):
             "crashes": Int(0, m.max_crashes),
             "shutdowns": Int(0, m.max_shutdowns),
             # == proof-only ghosts ==
-            "outside_isr_election": Bool,    # ghost: an election chose a leader outside the ISR
             "cs_completed": Bool,            # ghost: a broker exited after a controlled shutdown
         }
         if m.fixed("KIP-380"):
@@ -439,9 +438,6 @@ class ZkCluster(Model):
             commit = attempt & (s.ctrl_epoch[c] == s.controller_epoch)
         with when(commit):
             if leader is not None:
-                old_isr = s.isr[p]
-                s.outside_isr_election = s.outside_isr_election | \
-                    (leader.is_some() & (leader != s.leader[p]) & ~old_isr.contains(leader))
                 s.leader[p] = leader
             s.isr[p] = isr
             s.leader_epoch[p] = s.leader_epoch[p] + 1

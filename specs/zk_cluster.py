@@ -6,7 +6,8 @@ nothing happens cannot pass. "Expected to hold" means: with the fixes in place a
 property's configuration safeguards on; each docstring names the variant that refutes it.
 """
 
-from kafkacheck.checker.lang import Or, all_of, always, any_of, count_of, implies, sometimes
+from kafkacheck.checker.lang import (Or, all_of, always, any_of, count_of, implies, sometimes,
+                                     transition)
 from kafkacheck.model.zk_cluster import ZkCluster
 
 
@@ -35,11 +36,27 @@ class ZkClusterSpec(ZkCluster):
         return all_of(m.partition, lambda p: all_of(
             _pairs(m.broker), lambda ab: _not_both_lead(m, s, p, *ab)))
 
-    @always
+    @transition
     def isr_only_election(m, s):
-        """Every election so far chose its leader from the partition's ISR (a clean
-        election). Expected to hold unless ``unclean.leader.election.enable=true``."""
-        return ~s.outside_isr_election
+        """Every step that gives a partition a new leader chooses it from the partition's
+        ISR before the step (a clean election). Expected to hold unless
+        ``unclean.leader.election.enable=true``. (A step property: it needs no ghost
+        variable recording that an unclean election happened.)"""
+        return all_of(m.partition, lambda p: implies(
+            s.leader[p].is_some() & (s.leader[p] != s.pre.leader[p]),
+            s.pre.isr[p].contains(s.leader[p])))
+
+    @transition
+    def zk_epochs_never_decrease(m, s):
+        """No step lowers an epoch that ZooKeeper holds: ``/controller_epoch``, a
+        partition's leader epoch, or the controller epoch recorded in its state znode
+        (INV-EPOCH, the half about writes). Expected to hold, even ``--before KAFKA-6082``:
+        the controller re-reads the znode and does not write over a newer controller's
+        epoch. Without that re-read a zombie controller, fenced by no CheckOp, writes its
+        older epoch into the znode (a seeded variant in tests/test_zk_cluster.py)."""
+        return (s.controller_epoch >= s.pre.controller_epoch) & all_of(
+            m.partition, lambda p: (s.leader_epoch[p] >= s.pre.leader_epoch[p]) &
+            (s.written_by[p] >= s.pre.written_by[p]))
 
     @always
     def leader_in_isr(m, s):

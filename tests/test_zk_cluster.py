@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kafkacheck.checker import bfs
-from kafkacheck.checker.lang import ParameterError
+from kafkacheck.checker.lang import ParameterError, when
 from kafkacheck.specs.catalog import MODELS
 from kafkacheck.specs.unavailability import Cut, measure
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
@@ -267,3 +267,46 @@ def test_the_leader_epoch_constraint_has_tlc_semantics():
     r = check({"max_leader_epoch": 1})
     r.assert_holds()
     assert (r.distinct_states, r.states_generated, r.depth) == (71413, 228406, 24)
+
+
+# -- step properties (they replaced the ghost outside_isr_election) -----------------------
+
+def test_isr_only_election_is_a_step_property_ending_at_the_unclean_election():
+    r = check({"unclean.leader.election.enable": "true", "max_crashes": 2,
+               "max_shutdowns": 0}, properties=["isr_only_election"])
+    r.assert_violation("isr_only_election")
+    v = r.violation
+    assert v.kind == "transition"
+    before, after = v.steps[-2].state, v.steps[-1].state
+    new = after["leader"][0]
+    assert new is not None and new != before["leader"][0] and new not in before["isr"][0]
+    assert check(properties=["isr_only_election"]).verdict == "holds"
+
+
+class _NoReread(ZkClusterSpec):
+    """Seeded bug: the controller writes the partition znode without re-reading it, so a
+    zombie controller (before KAFKA-6082) overwrites a newer controller's epoch."""
+
+    def _zk_write_partition(m, s, c, p, cond, leader, isr):
+        commit = cond
+        if m.fixed("KAFKA-6082"):
+            commit = cond & (s.ctrl_epoch[c] == s.controller_epoch)
+        with when(commit):
+            if leader is not None:
+                s.leader[p] = leader
+            s.isr[p] = isr
+            s.leader_epoch[p] = s.leader_epoch[p] + 1
+            s.written_by[p] = s.ctrl_epoch[c]
+        return cond
+
+
+def test_epochs_never_decrease_is_refuted_by_a_zombie_write_without_the_reread():
+    assert check(before={"KAFKA-6082"}, properties=["zk_epochs_never_decrease"]).verdict \
+        == "holds"
+    spec = _NoReread.from_settings({}, before={"KAFKA-6082"})
+    r = bfs(spec.compile(), properties=["zk_epochs_never_decrease"])
+    r.assert_violation("zk_epochs_never_decrease")
+    last = r.violation.steps
+    assert last[-1].state["written_by"][0] < last[-2].state["written_by"][0]
+    fixed = bfs(_NoReread.from_settings({}).compile(), properties=["zk_epochs_never_decrease"])
+    assert fixed.verdict == "holds"
