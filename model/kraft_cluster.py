@@ -177,7 +177,6 @@ class KraftCluster(Model):
             "committer": Maybe(V),                 # ... and the controller that made it
             "two_committers": Bool,                # two controllers committed in one epoch
             "stale_commit": Bool,                  # a commit at an epoch below an earlier one
-            "unclean_election": Bool,              # a leader came from outside ISR and ELR
             "failed_over": Bool,                   # a second controller led
             "refenced": Bool,                      # a broker was fenced and unfenced again
             "was_fenced": Map(B, Bool),
@@ -280,7 +279,6 @@ class KraftCluster(Model):
             elr_on=m.elr_on, unclean=m.unclean_leader_election_enable,
             fixed_19522=m.fixed("KAFKA-19522"))
         changed = leader != old
-        s.unclean_election = s.unclean_election | (changed & ~clean)
         if m.elr_on:
             # the last leader is remembered when the partition goes leaderless with no ELR
             with when(leader.is_none() & old.is_some() & elr.is_empty()):

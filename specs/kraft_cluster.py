@@ -4,7 +4,7 @@ Each safety property is split so a report names the one that broke; each docstri
 variant or configuration that refutes it (tests/test_kraft_cluster.py sees each one fail).
 """
 
-from kafkacheck.checker.lang import all_of, always, count_of, implies, sometimes
+from kafkacheck.checker.lang import all_of, always, count_of, implies, sometimes, transition
 from kafkacheck.model.kraft_cluster import KraftCluster
 from kafkacheck.model import replica_logs as logs
 
@@ -41,11 +41,15 @@ class KraftClusterSpec(KraftCluster):
         cut-off leader cannot commit)."""
         return ~s.two_committers & ~s.stale_commit
 
-    @always
+    @transition
     def isr_or_elr_election(m, s):
-        """Every leader came from the ISR or the ELR. Expected to hold unless
-        ``unclean.leader.election.enable``."""
-        return ~s.unclean_election
+        """Every step that gives a partition a new leader takes it from the ISR, the ELR or
+        the last known leader (``lastKnownElr``) before the step. Expected to hold unless
+        ``unclean.leader.election.enable``. (A step property: no ghost records the unclean
+        election.)"""
+        return all_of(m.partition, lambda p: implies(
+            s.leader[p].is_some() & (s.leader[p] != s.pre.leader[p]),
+            (s.pre.isr[p] | s.pre.elr[p] | s.pre.last_known[p]).contains(s.leader[p])))
 
     @always
     def no_fenced_leader(m, s):
