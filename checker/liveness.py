@@ -71,6 +71,9 @@ class Graph:
         self.act = array("i")
         self.p = [bytearray() for _ in names]
         self.q = [bytearray() for _ in names]
+        # per state: the actions whose fairness condition (fair_when) is false there
+        conds = sorted(getattr(system, "fair_conditions", {}).items())
+        self.unfair_here: list[int] | None = [] if conds else None
         index = self.index
         queue = deque()
 
@@ -84,6 +87,12 @@ class Graph:
             for k, (p, q) in enumerate(preds):
                 self.p[k].append(1 if p is None or p(state) else 0)
                 self.q[k].append(1 if q(state) else 0)
+            if conds:
+                off = 0
+                for a, holds in conds:
+                    if not holds(state):
+                        off |= 1 << a
+                self.unfair_here.append(off)
             queue.append(state)
             return i
 
@@ -175,13 +184,20 @@ def check_liveness(graph: Graph, k: int, name: str, kind: str, fairness: list[st
             strong |= 1 << a
     fair_mask = weak | strong
     off, dst, act = graph.off, graph.dst, graph.act
+    unfair_here = graph.unfair_here
 
     def enabled(u) -> int:
+        """The fair actions enabled in ``u`` (their fair part: ``fair_when`` holds)."""
         m = 0
         for e in range(off[u], off[u + 1]):
             if dst[e] != u:
                 m |= 1 << act[e]
-        return m & fair_mask
+        m &= fair_mask
+        return m & ~unfair_here[u] if unfair_here is not None else m
+
+    def fair_step(u, e) -> bool:
+        """The step is a step of its action's fair part."""
+        return unfair_here is None or not unfair_here[u] >> act[e] & 1
 
     comp = [-1] * n           # for a state in a fair component: that component's id
     fair_parts: list[list[int]] = []
@@ -202,7 +218,7 @@ def check_liveness(graph: Graph, k: int, name: str, kind: str, fairness: list[st
                 some_strong |= en & strong
                 for e in range(off[u], off[u + 1]):
                     v = dst[e]
-                    if v != u and v in inside:
+                    if v != u and v in inside and fair_step(u, e):
                         taken |= 1 << act[e]
             if all_weak & ~taken:
                 continue      # a weakly fair instance is enabled throughout, never taken
@@ -291,7 +307,7 @@ def check_liveness(graph: Graph, k: int, name: str, kind: str, fairness: list[st
                    lambda v: v >= 0 and not q[v] and reach[v])
     x, middle = to
     part = fair_parts[comp[x]]
-    loop = _loop(graph, x, part, weak, strong, enabled)
+    loop = _loop(graph, x, part, weak, strong, enabled, fair_step)
     stem_edges = graph.stem(start)
     steps = graph.replay(graph.root(start), stem_edges + middle + loop)
     at = len(stem_edges) + len(middle)
@@ -382,7 +398,7 @@ def _bfs_path(graph, start, goal, allowed):
     raise AssertionError("liveness: no path to a fair component that was found reachable")
 
 
-def _loop(graph, x, part, weak, strong, enabled) -> list[int]:
+def _loop(graph, x, part, weak, strong, enabled, fair_step) -> list[int]:
     """Edges of a cycle from ``x`` through the fair component ``part`` that meets each
     fairness requirement: take every fair instance that is enabled throughout (weak) or
     somewhere (strong), visit a state disabling each other weakly fair one. Empty: the
@@ -413,7 +429,7 @@ def _loop(graph, x, part, weak, strong, enabled) -> list[int]:
                 break
             for e in range(off[u], off[u + 1]):
                 v = dst[e]
-                if v != u and v in inside and take >> act[e] & 1:
+                if v != u and v in inside and take >> act[e] & 1 and fair_step(u, e):
                     found = (u, e)
                     break
             if found is not None:
@@ -435,10 +451,11 @@ def _loop(graph, x, part, weak, strong, enabled) -> list[int]:
         seg.reverse()
         if e is not None:
             seg.append(e)
+        w = cur
         for e2 in seg:
-            a = act[e2]
-            take &= ~(1 << a)
-            v = dst[e2]
+            if fair_step(w, e2):
+                take &= ~(1 << act[e2])
+            v = w = dst[e2]
             visit &= enabled(v)
             path.append(e2)
         cur = dst[path[-1]] if path else cur

@@ -150,6 +150,14 @@ def assign_replicas(ids, partitions, rf):
     return tuple(out)
 
 
+def _dead_session(s, b):
+    """The broker's ZooKeeper session belongs to a dead incarnation: it no longer
+    heartbeats, so ZooKeeper expires it after ``zookeeper.session.timeout.ms`` (a timer,
+    fair); expiring a live broker's session is a fault (not owed)."""
+    return (s.state[b] == "NOT_RUNNING") | (s.state[b] == "STARTING") | \
+        (s.state[b] == "RECOVERY")
+
+
 def _pair(m, p, replica, leader) -> bool:
     """Static filter: two distinct replicas of partition ``p``."""
     return replica in m.replica_set[p] and leader in m.replica_set[p] and replica is not leader
@@ -528,7 +536,7 @@ class ZkCluster(Model):
                 s.log[b][p].truncate(kept)
                 s.flushed[b][p] = kept
 
-    @action("broker")
+    @action("broker", fair="weak", fair_when=lambda m, s, b: _dead_session(s, b))
     def broker_session_expire(m, s, broker):
         """ZooKeeper expires the broker's session and deletes its ephemeral znodes
         (``/brokers/ids/<id>``, and ``/controller`` if it holds it): the session of a dead
@@ -536,8 +544,7 @@ class ZkCluster(Model):
         stalled in a GC pause longer than the session timeout (the zombie of KAFKA-6082)."""
         b = broker
         require(s.registered[b])
-        dead_session = (s.state[b] == "NOT_RUNNING") | (s.state[b] == "STARTING") | \
-            (s.state[b] == "RECOVERY")
+        dead_session = _dead_session(s, b)
         require(dead_session | (s.crashes < m.max_crashes))
         with when(~dead_session):
             s.crashes = s.crashes + 1
@@ -553,14 +560,14 @@ class ZkCluster(Model):
         require(s.state[broker] == "NOT_RUNNING")
         s.state[broker] = "STARTING"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_recover_logs(m, s, broker):
         """``LogManager.startup`` → ``loadLogs``: log recovery (RECOVERY). Unflushed data was
         already lost in the crash; after a clean shutdown there is nothing to recover (C20)."""
         require(s.state[broker] == "STARTING")
         s.state[broker] = "RECOVERY"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_register(m, s, broker):
         """``KafkaZkClient.registerBroker``: create ``/brokers/ids/<id>`` (a new czxid, the
         broker epoch) — at the end of startup (RECOVERY → RUNNING), or after a running
@@ -577,7 +584,7 @@ class ZkCluster(Model):
             s.state[b] = "RUNNING"
         m._watchers_fire(s)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_receive_leader_and_isr(m, s, broker):
         """``ReplicaManager.becomeLeaderOrFollower`` (+ UpdateMetadata): the broker applies
         the controller's pending request — rejected whole if its controller epoch is older
@@ -602,7 +609,7 @@ class ZkCluster(Model):
 
     # == the controller =======================================================================
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_elect(m, s, broker):
         """``KafkaController.elect`` → ``registerControllerAndIncrementControllerEpoch``: with
         no ``/controller`` znode, a running registered broker creates it and bumps
@@ -621,7 +628,7 @@ class ZkCluster(Model):
         attempts = m._trigger_online(s, b, s.ctx_live[b], TRUE)
         m._finish_event(s, b, attempts, s.ctx_live[b])
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_process_broker_change(m, s, broker):
         """``KafkaController.processBrokerChange``: the controller reads ``/brokers/ids`` and
         compares it with its context — new brokers (``onBrokerStartup``), bounced brokers
@@ -659,7 +666,7 @@ class ZkCluster(Model):
         s.ctx_live[c] = live
         m._finish_event(s, c, attempts, new | bounced)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_resign(m, s, broker):
         """``onControllerResignation``: a controller processes ``Expire`` (its session is
         gone; ``clearAndPut`` drops its queued events) or ``ControllerChange`` (``/controller``
@@ -670,7 +677,7 @@ class ZkCluster(Model):
                 (s.controller_epoch != s.ctrl_epoch[c]))
         m._forget_controller_role(s, c)
 
-    @action("broker", "broker")
+    @action("broker", "broker", fair="weak")
     def controller_controlled_shutdown(m, s, controller, broker):
         """``KafkaController.doControlledShutdown``: the controller adds the broker to
         ``shuttingDownBrokerIds``, moves leadership of every partition it leads (RF > 1) with
@@ -720,7 +727,7 @@ class ZkCluster(Model):
         s.cs_attempts[b] = 0
         s.cs_exchange[b] = "NONE"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_send_controlled_shutdown(m, s, broker):
         """``KafkaServer.controlledShutdown``, one attempt: send ``ControlledShutdownRequest``
         to the controller (found in the metadata cache since KAFKA-9189); with no controller
@@ -730,7 +737,7 @@ class ZkCluster(Model):
         require(s.cs_exchange[b] == "NONE")
         s.cs_exchange[b] = ite(s.controller.is_some(), ShutdownExchange.REQUEST, ShutdownExchange.RETRY)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_receive_controlled_shutdown_response(m, s, broker):
         """The broker reads the answer: no remaining partitions → SHUTTING_DOWN; otherwise it
         retries after ``controlled.shutdown.retry.backoff.ms``, and after
@@ -748,7 +755,7 @@ class ZkCluster(Model):
             s.cs_attempts[b] = tried
             s.cs_exchange[b] = "NONE"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_exit(m, s, broker):
         """The end of ``KafkaServer.shutdown``: ``LogManager.shutdown`` flushes every log
         (C20), the ZooKeeper session is closed (its ephemeral znodes vanish at once), the
@@ -781,7 +788,8 @@ class ZkCluster(Model):
         return m.is_up(s, r) & (s.view_leader[r][p] == leader) & \
             (s.view_epoch[r][p] == s.view_epoch[leader][p])
 
-    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b))
+    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
+            fair="weak")
     def leader_shrink_isr(m, s, partition, replica, leader):
         """``Partition.maybeShrinkIsr``: the leader drops a follower that stopped fetching or
         lags (for ``replica.lag.time.max.ms``), via AlterPartition."""
@@ -799,7 +807,8 @@ class ZkCluster(Model):
         s.isr[p] = s.isr[p] - r
         s.written_by[p] = s.controller_epoch
 
-    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b))
+    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
+            fair="weak")
     def leader_expand_isr(m, s, partition, replica, leader):
         """``Partition.maybeExpandIsr``: a follower that fetches at the leader's epoch and has
         caught up rejoins the ISR, via AlterPartition; the controller refuses replicas that
@@ -820,7 +829,7 @@ class ZkCluster(Model):
     # == logs and the producer (max_writes > 0) ==============================================
 
     @action("partition", "broker", "broker", where=lambda m, p, r, b: m.logs and
-            _pair(m, p, r, b))
+            _pair(m, p, r, b), fair="weak")
     def follower_fetch(m, s, partition, replica, leader):
         """``ReplicaFetcherThread``: the follower fetches at its leader epoch; the leader
         answers only at that epoch (KIP-320); the follower truncates where its log diverges
@@ -862,7 +871,7 @@ class ZkCluster(Model):
         replica_logs.acknowledge(s.acked[p], s.log[leader][p], n, m.max_writes)
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replica_set[p])
+            b in m.replica_set[p], fair="weak")
     def leader_complete_produce(m, s, partition, leader):
         """``DelayedProduce`` completes: the high watermark (the minimum log end over the
         ISR) passed the record and the ISR still has ``min.insync.replicas`` members
@@ -880,7 +889,7 @@ class ZkCluster(Model):
         s.produce_offset[p] = 0
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replica_set[p])
+            b in m.replica_set[p], fair="weak")
     def leader_fail_produce(m, s, partition, leader):
         """The DelayedProduce fails: the broker is no longer the leader
         (NOT_LEADER_OR_FOLLOWER); the producer may send a new record."""

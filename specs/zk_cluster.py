@@ -6,8 +6,8 @@ nothing happens cannot pass. "Expected to hold" means: with the fixes in place a
 property's configuration safeguards on; each docstring names the variant that refutes it.
 """
 
-from kafkacheck.checker.lang import (Or, all_of, always, any_of, count_of, implies, sometimes,
-                                     transition)
+from kafkacheck.checker.lang import (Or, all_of, always, any_of, count_of, implies, leads_to,
+                                     sometimes, transition)
 from kafkacheck.model.zk_cluster import ZkCluster
 
 
@@ -172,6 +172,34 @@ class ZkClusterSpec(ZkCluster):
             return True
         return implies(any_of(m.broker, lambda b: m.is_up(s, b)),
                        any_of(m.broker, lambda b: s.client_known.contains(b) & m.is_up(s, b)))
+
+    # -- liveness (under the model's fairness: the controller, ZooKeeper's session timer,
+    #    the network and the shutdown procedure keep going; faults and the operator owe
+    #    nothing) ---------------------------------------------------------------------------
+    @leads_to
+    def live_isr_member_gets_leader(m, s):
+        """Whenever a partition has a live ISR member (running and registered in
+        ZooKeeper) but no serving leader, eventually every such partition is served, or has
+        no live ISR member left. Expected to hold under fairness (the controller elects from
+        the ISR, the LeaderAndIsr arrives); without fairness the controller may simply never
+        act."""
+        def live(b):
+            return m.is_up(s, b) & s.registered[b]
+
+        def has_live_isr(p):
+            return any_of(m.replicas[p], lambda b: s.isr[p].contains(b) & live(b))
+        return (any_of(m.partition, lambda p: has_live_isr(p) & ~m.served(s, p)),
+                all_of(m.partition, lambda p: m.served(s, p) | ~has_live_isr(p)))
+
+    @leads_to
+    def controlled_shutdown_ends(m, s):
+        """A broker in controlled shutdown eventually leaves PENDING_CONTROLLED_SHUTDOWN:
+        the controller moved its leadership away ("completes"), or its retries ran out and it
+        shuts down uncleanly ("gives up"), or it crashed. Expected to hold; refuted
+        ``--before KAFKA-9189`` (the broker looks the controller up in ZooKeeper, which it
+        cannot reach, and hangs)."""
+        pending = lambda b: s.state[b] == "PENDING_CONTROLLED_SHUTDOWN"  # noqa: E731
+        return (any_of(m.broker, pending), ~any_of(m.broker, pending))
 
     # -- sanity: the model gets somewhere ---------------------------------------------------
     @sometimes

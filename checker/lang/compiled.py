@@ -29,6 +29,11 @@ class CompiledSystem(TransitionSystem):
                            for p in built.properties]
         self.check_deadlock = built.check_deadlock
         self.fairness = [a.fair for a in built.actions]
+        #: action index -> the predicate (of a state) under which it is fair, where only
+        #: part of it is (``@action(fair_when=...)``)
+        self.fair_conditions = {i: _holds(compile_first_false(built, [a.fair_when]))
+                                for i, a in enumerate(built.actions)
+                                if a.fair_when is not None and a.fair != "none"}
         self._exprs = {p.name: p.expr for p in built.properties}
         self._triggers = {p.name: p.trigger for p in built.properties
                           if p.trigger is not None}

@@ -115,7 +115,7 @@ class Param:
 FAIRNESS = ("none", "weak", "strong")
 
 
-def action(*over: str, where=None, fair: str | None = None):
+def action(*over: str, where=None, fair: str | None = None, fair_when=None):
     """Declare a protocol step, instantiated once per element of each named domain.
 
     ``@action("broker")`` on ``def crash(m, s, broker)`` gives ``crash(broker=1)``, ... The
@@ -128,6 +128,10 @@ def action(*over: str, where=None, fair: str | None = None):
     fair one cannot be enabled infinitely often without being taken (``SF``: a retry that
     eventually gets through). Fairness is per instance: ``crash(broker=1)`` and
     ``crash(broker=2)`` are each fair on their own, as ``\\A b: WF(crash(b))``.
+
+    ``fair_when(m, s, *args)``, a predicate of the state before the step, makes only part
+    of the action fair (TLA+'s ``WF(A /\\ C)``): a session expiry is a timer for a dead
+    broker but a fault for a live one, so only the first is owed.
     """
     if over and callable(over[0]) and not isinstance(over[0], str):
         raise ModelError("write @action() or @action('domain', ...), with parentheses")
@@ -137,6 +141,7 @@ def action(*over: str, where=None, fair: str | None = None):
     def mark(fn):
         fn._kc_action = (over, where)
         fn._kc_fair = fair
+        fn._kc_fair_when = fair_when
         return fn
     return mark
 
@@ -184,6 +189,7 @@ class ActionInstance:
     guard: Expr
     updates: dict[int, Expr]
     fair: str = "none"
+    fair_when: Expr | None = None   # the part of the action that is fair (None: all of it)
 
 
 @dataclass
@@ -387,9 +393,15 @@ class Model:
                             f"ambiguous; pass choose(..., name='...') with a distinct name")
                     args[n] = _show(vals[i])
                 updates = {i: e for i, e in enumerate(tracer.cur) if e is not start[i]}
+                fair_when = getattr(fn, "_kc_fair_when", None)
+                cond = None
+                if fair_when is not None:
+                    cond = self._predicate(layout, f"fair_when of {name}",
+                                           lambda s: fair_when(self, s, *binding))
                 out.append(ActionInstance(_label(name, args), name, args,
                                           And(*tracer.guards), updates,
-                                          getattr(fn, "_kc_fair", None) or self.fairness))
+                                          getattr(fn, "_kc_fair", None) or self.fairness,
+                                          cond))
         return out
 
     def _pool(self, action_name, attr):
@@ -398,6 +410,18 @@ class Model:
             raise ModelError(f"action {action_name} ranges over {attr!r}, which setup() "
                              "did not define")
         return list(pool)
+
+    def _predicate(self, layout, what, body) -> Expr:
+        start = [Var(i, t) for i, t in enumerate(layout.slot_types)]
+        tracer = Tracer(layout, start, writable=False)
+        try:
+            with tracer:
+                value = lift(body(RecordingState(tracer)), Bool)
+        except TracingError as e:
+            raise TracingError(f"in {what}: {e}") from e
+        if value.type is not Bool or tracer.guards:
+            raise ModelError(f"{what} must return a boolean (and call no require())")
+        return value
 
     def _property(self, layout, name, fn) -> Property:
         kind = fn._kc_property
