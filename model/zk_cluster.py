@@ -177,6 +177,9 @@ class ZkCluster(Model):
                    "see a broker that restarted between two watch events (2.2.0)",
         "KAFKA-14140": "the controller refuses an AlterPartition that adds a replica which is "
                        "not live or is shutting down (INELIGIBLE_REPLICA, 3.3.2 / 3.4.0)",
+        "KAFKA-9189": "a broker in controlled shutdown finds the controller in its metadata "
+                      "cache, not in ZooKeeper, so it cannot hang when ZooKeeper is "
+                      "unreachable (3.0.0)",
     }
 
     # -- cluster shape ---------------------------------------------------------------------
@@ -213,10 +216,13 @@ class ZkCluster(Model):
                            doc="a live follower may fall out of the ISR (it stopped fetching "
                                "or lags past replica.lag.time.max.ms); false: only followers "
                                "whose broker is down are dropped")
-    operator = Param("free", choices=("free", "one_at_a_time", "waits_for_isr"),
+    operator = Param("free", choices=("free", "one_at_a_time", "waits_for_isr",
+                                      "waits_for_controller"),
                      doc="when the operator may stop a broker: any time; only when every "
                          "other broker is RUNNING (a rolling restart); and, in addition, "
-                         "only when no partition is under-replicated")
+                         "only when no partition is under-replicated; and, in addition, "
+                         "only when a running controller is active with nothing queued and "
+                         "no LeaderAndIsr in flight (the cluster has settled)")
     # -- bounds ------------------------------------------------------------------------------
     max_crashes = Param(1, lo=0, hi=4, doc="broker crashes and ZooKeeper session losses of "
                                            "running brokers")
@@ -567,12 +573,13 @@ class ZkCluster(Model):
         require(s.state[broker] == "STARTING")
         s.state[broker] = "RECOVERY"
 
-    @action("broker", fair="weak")
+    @action("broker", fair="weak", fair_when=lambda m, s, b: s.state[b] == "RECOVERY")
     def broker_register(m, s, broker):
         """``KafkaZkClient.registerBroker``: create ``/brokers/ids/<id>`` (a new czxid, the
         broker epoch) — at the end of startup (RECOVERY → RUNNING), or after a running
         broker's session expired (``RegisterBrokerAndReelect``). It fails while the previous
-        session's znode still exists."""
+        session's znode still exists. Fair at startup; a running broker cut off from
+        ZooKeeper re-registers only once the network heals, which is not owed."""
         b = broker
         require(~s.registered[b])
         starting = s.state[b] == "RECOVERY"
@@ -719,8 +726,12 @@ class ZkCluster(Model):
         require(s.shutdowns < m.max_shutdowns)
         if m.operator != "free":
             require(all_of(m.broker, lambda x: (x == b) | (s.state[x] == "RUNNING")))
-        if m.operator == "waits_for_isr":
+        if m.operator in ("waits_for_isr", "waits_for_controller"):
             require(all_of(m.partition, lambda p: s.isr[p].size() == len(m.replicas[p])))
+        if m.operator == "waits_for_controller":
+            require(any_of(m.broker, lambda c: m.active(s, c) & (s.state[c] == "RUNNING") &
+                           ~s.change_queued[c]))
+            require(all_of(m.broker, lambda x: s.inflight[x] == 0))
         s.shutdowns = s.shutdowns + 1
         s.state[b] = "PENDING_CONTROLLED_SHUTDOWN" if m.controlled_shutdown_enable \
             else "SHUTTING_DOWN"
@@ -731,10 +742,14 @@ class ZkCluster(Model):
     def broker_send_controlled_shutdown(m, s, broker):
         """``KafkaServer.controlledShutdown``, one attempt: send ``ControlledShutdownRequest``
         to the controller (found in the metadata cache since KAFKA-9189); with no controller
-        the attempt fails at once."""
+        the attempt fails at once. Before KAFKA-9189 the broker reads ``/controller`` from
+        ZooKeeper, which blocks while the broker cannot reach ZooKeeper (its session is
+        gone): the shutdown waits until the connection is back."""
         b = broker
         require(s.state[b] == "PENDING_CONTROLLED_SHUTDOWN")
         require(s.cs_exchange[b] == "NONE")
+        if not m.fixed("KAFKA-9189"):
+            require(s.registered[b])
         s.cs_exchange[b] = ite(s.controller.is_some(), ShutdownExchange.REQUEST, ShutdownExchange.RETRY)
 
     @action("broker", fair="weak")

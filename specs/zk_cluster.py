@@ -182,14 +182,17 @@ class ZkClusterSpec(ZkCluster):
         ZooKeeper) but no serving leader, eventually every such partition is served, or has
         no live ISR member left. Expected to hold under fairness (the controller elects from
         the ISR, the LeaderAndIsr arrives); without fairness the controller may simply never
-        act."""
+        act. Within the bounds: a behaviour in which the controller is gone and
+        ``max_controller_epoch`` forbids electing another has left the explored model, and
+        counts as settled (otherwise every such bound would read as a liveness bug)."""
         def live(b):
             return m.is_up(s, b) & s.registered[b]
 
         def has_live_isr(p):
             return any_of(m.replicas[p], lambda b: s.isr[p].contains(b) & live(b))
         return (any_of(m.partition, lambda p: has_live_isr(p) & ~m.served(s, p)),
-                all_of(m.partition, lambda p: m.served(s, p) | ~has_live_isr(p)))
+                all_of(m.partition, lambda p: m.served(s, p) | ~has_live_isr(p)) |
+                _out_of_controller_epochs(m, s))
 
     @leads_to
     def controlled_shutdown_ends(m, s):
@@ -228,6 +231,12 @@ class ZkClusterSpec(ZkCluster):
         if not m.logs or m.acks == "0":
             return True
         return any_of(m.partition, lambda p: s.acked[p].length() > 0)
+
+
+def _out_of_controller_epochs(m, s):
+    """No controller, and the model's bound forbids electing one (a liveness property does
+    not judge what lies beyond the bounds)."""
+    return s.controller.is_none() & (s.controller_epoch >= m.max_controller_epoch)
 
 
 def _not_both_lead(m, s, p, a, b):
