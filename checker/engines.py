@@ -30,6 +30,9 @@ ENGINES: dict[str, Engine] = {e.name: e for e in (
     Engine("batch", "breadth-first with NumPy, a frontier at a time: bfs's results, faster",
            True, True, True, False, True),
     Engine("bmc", "bounded model checking with Z3", True, True, False, False, False),
+    Engine("simulate", "seeded random walks (--seed, --traces, --depth): for spaces too "
+           "large to exhaust; finds violations, proves nothing", False, False, False, False,
+           False),
 )}
 
 #: the engines that explore states one by one (check files and bench may name them)

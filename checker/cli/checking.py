@@ -58,6 +58,12 @@ ENGINES = engines.names()
 @click.option("--fairness", type=click.Choice(["none", "weak", "strong"]), default=None,
               help="Liveness: make every action this fair, overriding the model's "
                    "declarations (default: as declared).")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=None,
+              help="simulate: the random seed (default 0); the same seed gives the same walks.")
+@click.option("--traces", type=click.IntRange(1, MAX_COUNT), default=None,
+              help="simulate: how many random walks (default 100).")
+@click.option("--depth", type=click.IntRange(0, MAX_DEPTH), default=None,
+              help="simulate: the most steps per walk (default 100).")
 @click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
 @click.option("--coverage", is_flag=True, help="Print how often each action fired.")
 @click.option("--progress/--no-progress", default=None,
@@ -67,7 +73,8 @@ ENGINES = engines.names()
 @click.pass_context
 def check_command(ctx, target, params, before, properties, engine, max_depth, max_states,
                   time_limit, query_time_limit, memory_limit, exact, fmt, trace_out, force, trace_format,
-                  liveness, fairness, show_examples, coverage, progress, slow, list_only):
+                  liveness, fairness, seed, traces, depth, show_examples, coverage, progress,
+                  slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
     With no TARGET, run every built-in check and compare each outcome with its record.
@@ -88,7 +95,8 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
                                 ("--exact", exact), ("--liveness", liveness),
-                                ("--fairness", fairness)) if v]
+                                ("--fairness", fairness), ("--seed", seed is not None),
+                                ("--traces", traces), ("--depth", depth is not None)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
         ctx.exit(run_suite(fmt=fmt, slow=slow, time_limit=time_limit, progress=progress))
@@ -107,7 +115,7 @@ def check_command(ctx, target, params, before, properties, engine, max_depth, ma
             check_output(trace_out, "--trace-out", inputs=resolved.inputs(), force=force)
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit, liveness=liveness,
-                  fairness=fairness)
+                  fairness=fairness, simulation=(seed, traces, depth))
         result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
     show_examples = show_examples or bool(resolved.spec and resolved.spec.show_examples)
@@ -126,7 +134,7 @@ class Run:
 
     def __init__(self, target: Target, settings, before, properties, engine, max_depth,
                  max_states, time_limit, exact, progress, query_time_limit=None, *,
-                 liveness=False, fairness=None):
+                 liveness=False, fairness=None, simulation=(None, None, None)):
         spec = target.spec
         self.target = target
         self.settings = settings
@@ -156,7 +164,24 @@ class Run:
         if self.fairness is not None and not live:
             raise UserError("--fairness applies to liveness properties; name one with "
                             "--property or give --liveness")
-        if self.engine != "bmc":
+        self.simulation = simulation
+        if self.engine != "simulate" and any(v is not None for v in simulation):
+            raise UserError("--seed, --traces and --depth apply to --engine simulate")
+        if self.engine == "simulate":
+            if live:
+                raise UserError(f"liveness property {live[0]} cannot be refuted by a finite "
+                                "random walk; check it with bfs or dfs")
+            for flag, bad in (("--exact", exact), ("--max-states", max_states),
+                              ("--max-depth", max_depth), ("--query-time-limit",
+                                                           query_time_limit)):
+                if bad:
+                    raise UserError(f"{flag} does not apply to --engine simulate "
+                                    "(--depth bounds each walk)")
+            seed, traces, depth = simulation
+            self.options = dict(properties=self.properties, time_limit=time_limit,
+                                seed=seed or 0, traces=traces or 100,
+                                depth=100 if depth is None else depth)
+        elif self.engine != "bmc":
             self.options["liveness"] = liveness
             self.options["fairness"] = self.fairness
             if query_time_limit is not None:
@@ -185,6 +210,10 @@ class Run:
                  ("--liveness", self.liveness)]
         if not (spec and self.fairness == spec.fairness):
             opts.append(("--fairness", self.fairness))
+        if self.engine == "simulate":
+            seed, traces, depth = self.simulation
+            opts += [("--seed", seed or 0), ("--traces", traces or 100),
+                     ("--depth", 100 if depth is None else depth)]
         return reproduce("check", self.target.name, self.settings, self.before, opts)
 
     def execute(self, time_left=None):
@@ -193,6 +222,11 @@ class Run:
         guard.phase = f"checking with {self.engine}"
         if time_left is not None:
             self.options["time_limit"] = time_left
+        if self.engine == "simulate":
+            from ..simulate import simulate
+            result = simulate(self.system, **self.options)
+            result.build_seconds = self.build_seconds
+            return result
         if self.engine == "bmc":
             try:
                 from ..symbolic.bmc import bmc
@@ -241,6 +275,11 @@ class Run:
             lines.append("Coverage (fired / new states):")
             lines.extend(f"  {c.action:<48} {c.fired:>10,} {c.new_states:>10,}"
                          for c in result.coverage)
+        elif result.engine == "simulate":
+            never = [c.action for c in result.coverage if c.fired == 0]
+            if never:
+                lines.append(f"Note: {len(never)} action(s) never taken by a walk, e.g. "
+                             f"{never[0]} (--coverage lists each action's count)")
         else:
             never = [c.action for c in result.coverage if c.fired == 0]
             if never and result.complete:
@@ -271,6 +310,12 @@ def _stats_line(result) -> str:
     rate = f"{result.states_per_second:,.0f} states/s" if result.distinct_states else ""
     if result.engine == "bmc":
         return f"Engine bmc: bound {result.depth}, {result.seconds:.2f} s"
+    if result.engine == "simulate":
+        b = result.bound
+        return (f"Engine simulate: {b['walks']:,} random walk(s) of up to {b['depth']} steps "
+                f"(seed {b['seed']}): {result.distinct_states:,} distinct states visited, "
+                f"{result.states_generated:,} generated, longest walk {result.depth}, "
+                f"{result.seconds:.2f} s search + {result.build_seconds:.2f} s build")
     fp = "exact state storage" if result.fingerprints == "exact" else \
         f"64-bit fingerprints, collision probability {result.collision_probability:.1e}"
     depth = f"longest path explored {result.depth}" if result.engine == "dfs" else \
@@ -310,6 +355,23 @@ def _property_lines(result) -> list[str]:
 
 
 def _verdict_line(result) -> str:
+    if result.engine == "simulate":
+        b = result.bound
+        walks = f"{b['walks']:,} random walk(s) of up to {b['depth']} steps (seed {b['seed']})"
+        if result.verdict == "violated":
+            v = result.violation
+            return (f"Verdict: violated: {v.property}, by a random walk of {v.length} steps "
+                    "(not necessarily shortest)")
+        if result.verdict == "incomplete" and result.stop_reason == "simulation":
+            missing = [n for n, st in result.status().items()
+                       if st == "not_reached_before_stop"]
+            return (f"Verdict: incomplete: no violation in {walks}, but no walk reached "
+                    f"{', '.join(missing)}; not a proof.")
+        if result.verdict == "incomplete":
+            return (f"Verdict: incomplete: stopped ({result.stop_reason}) after "
+                    f"{b['walks']:,} walk(s); no violation found so far.")
+        return (f"Verdict: holds in {walks}: no walk broke a checked property; not a proof "
+                "(the walks sample the space, they do not exhaust it).")
     if result.verdict == "violated":
         v = result.violation
         if v.kind == "sometimes":
