@@ -192,3 +192,102 @@ def test_liveness_with_a_depth_bound_is_refused():
     g = LiveGraph(2, [(0, 1, "a")], [0], frozenset(), frozenset({1}), {"a": "none"})
     with pytest.raises(ValueError, match="whole reachable graph"):
         check(g.system("eventually"), properties=["ev"], max_depth=3)
+
+
+# -- fairness in the modeling language -------------------------------------------------------
+
+from kafkacheck.checker.lang import Bool, Int, Model, action, eventually, require  # noqa: E402
+
+
+class Blinker(Model):
+    """``go`` reaches the goal but is enabled only while ``lit``; ``blink`` toggles ``lit``."""
+
+    name = "blinker"
+
+    def variables(m):
+        return {"lit": Bool, "done": Bool}
+
+    @action(fair="weak")
+    def blink(m, s):
+        require(~s.done)
+        s.lit = ~s.lit
+
+    @action(fair="weak")
+    def go(m, s):
+        require(s.lit & ~s.done)
+        s.done = True
+
+    @eventually
+    def finishes(m, s):
+        return s.done
+
+
+def test_weak_fairness_of_an_intermittent_action_is_not_enough_and_strong_is():
+    system = Blinker().compile()
+    r = check(system, properties=["finishes"])
+    assert r.verdict == "violated"
+    assert r.violation.action_path() == ["blink()", "blink()"] and r.violation.loop == 0
+    assert check(system, properties=["finishes"], fairness="strong").verdict == "holds"
+    assert check(system, properties=["finishes"], fairness="none").violation.action_path() == \
+        ["stutter"]
+
+
+def test_exact_and_fingerprint_storage_give_the_same_lasso():
+    system = Blinker().compile()
+    a = check(system, properties=["finishes"], exact=True)
+    b = check(system, properties=["finishes"])
+    assert a.violation.action_path() == b.violation.action_path() and a.fingerprints == "exact"
+
+
+class Sessions(Model):
+    """A session expires: owed only when its holder is dead (fair_when)."""
+
+    name = "sessions"
+
+    def variables(m):
+        return {"alive": Bool, "registered": Bool, "count": Int(0, 2)}
+
+    def init(m, s):
+        s.alive = True
+        s.registered = True
+
+    @action()
+    def crash(m, s):
+        require(s.alive)
+        s.alive = False
+
+    @action(fair="weak", fair_when=lambda m, s: ~s.alive)
+    def expire(m, s):
+        require(s.registered)
+        s.registered = False
+
+    @action(fair="weak")
+    def heartbeat(m, s):
+        require(s.alive & (s.count < 2))
+        s.count = s.count + 1
+
+    @action(fair="weak")
+    def reset(m, s):
+        require(s.alive & (s.count == 2))
+        s.count = 0
+
+    @eventually
+    def dead_or_expired(m, s):
+        """Fails: a live broker's session need not expire (the loop heartbeats), and the
+        dead one's must."""
+        return ~s.registered
+
+
+def test_fair_when_makes_only_part_of_an_action_fair():
+    system = Sessions().compile()
+    r = check(system, properties=["dead_or_expired"])
+    assert r.verdict == "violated"
+    v = r.violation
+    # the loop is the live broker heartbeating: expire is enabled all along but, the broker
+    # being alive, not owed
+    assert all(s.state["alive"] for s in v.steps)
+    assert set(v.action_path()[v.loop:]) <= {"heartbeat()", "reset()"}
+    # a dead broker's session is owed its expiry
+    dead = Sessions()
+    dead.init = lambda s: (setattr(s, "alive", False), setattr(s, "registered", True))
+    assert check(dead.compile(), properties=["dead_or_expired"]).verdict == "holds"
