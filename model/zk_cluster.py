@@ -31,6 +31,11 @@ answers with the partitions it still leads; the broker retries up to
 ``controlled.shutdown.max.retries`` times and then shuts down anyway, flushing its logs.
 A crash loses unflushed log data; its session lingers until ZooKeeper expires it.
 
+Fairness, for liveness properties: what Kafka does on a timer or from a queue is weakly fair
+(the controller processes its events, ZooKeeper expires a dead incarnation's session, requests
+are delivered, a shutting-down broker retries and exits, leaders keep the ISR); crashes, the
+loss of a live broker's session, the operator, producer and client owe nothing.
+
 Abstracted away (each a deliberate choice, see docs/models/zk-cluster.md):
 - ZooKeeper is a linearizable store with sessions: a write and the watch it fires are atomic;
   watches are one-shot, so changes made before the controller reads are coalesced.
