@@ -22,6 +22,11 @@ their ISR with AlterPartition, which the controller validates: the leader epoch,
 fenced or shutting-down broker joins the ISR: INELIGIBLE_REPLICA) and KIP-903 (the broker
 epoch the follower fetched with must be its current registration's).
 
+Fairness, for liveness properties: a voter's election timer (only while it hears no
+leader), the brokers' metadata fetches and heartbeats and the active controller's handling of
+them, fencing on session expiry, and ISR upkeep are weakly fair; crashes, isolations, disk
+loss, controller restarts and the operator owe nothing.
+
 Abstracted (compositional: ``kraft-quorum`` checks the Raft protocol step by step; this model
 keeps the parts of the quorum the cluster sees, see docs/models/kraft-cluster.md):
 - A controller is its epoch, a role (LEADER / FOLLOWER / UNATTACHED / RESIGNED), up, cut off
