@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["kafkacheck.checker", "kafkacheck.checker.lang", "kafkacheck.checker.system"]
+MODULES = ["kafkacheck.checker", "kafkacheck.checker.lang", "kafkacheck.checker.system",
+           "kafkacheck.checker.simulate", "kafkacheck.checker.symbolic.houdini"]
 
 
 @pytest.mark.parametrize("name", MODULES)
