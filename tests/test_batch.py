@@ -45,7 +45,7 @@ from hypothesis import strategies as st  # noqa: E402
 from kafkacheck.checker import check  # noqa: E402
 from kafkacheck.checker.lang import (Bool, Domain, Int, Map, Maybe, Model, Set, action,  # noqa: E402
                                      always, constraint, count_of, ite, maximum, minimum,
-                                     require, sometimes, when)
+                                     require, sometimes, transition, when)
 
 # Each template is one action over an element d of the domain; ``c`` is a drawn constant.
 # Between them they use every operator: dynamic indexing (x[p]), sets, least, size, count,
@@ -94,6 +94,9 @@ def random_model(actions, props, deadlock):
         ns["reach"] = sometimes(_prop(lambda m, s: s.x[m.d.of(c % 3)] == c % 4))
     if kind & 4:
         ns["small"] = constraint(_prop(lambda m, s: s.x[m.d.of((c + 1) % 3)] <= 2))
+    if kind & 8:  # a step property: one counter never goes down
+        ns["grows"] = transition(_prop(lambda m, s: s.x[m.d.of(c % 3)] >=
+                                       s.pre.x[m.d.of(c % 3)]))
     return type("Random", (Model,), ns)
 
 
@@ -121,7 +124,7 @@ def _summary(r):
 models = st.tuples(
     st.lists(st.tuples(st.integers(0, len(TEMPLATES) - 1), st.integers(0, 3)),
              min_size=1, max_size=6),
-    st.tuples(st.integers(0, 7), st.integers(0, 5)), st.booleans())
+    st.tuples(st.integers(0, 15), st.integers(0, 5)), st.booleans())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

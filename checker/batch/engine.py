@@ -234,7 +234,12 @@ class _Batch:
                 stop, stop_kind = int(viol[0]), ("always", int(viol[0]))
         room = None if s.max_states is None else s.max_states - self.n
         new_ranks = np.flatnonzero(fresh)
-        if room is not None and len(new_ranks) > room and new_ranks[room] < stop:
+        # bfs meets the state limit before it checks the new state's invariants (but after
+        # the step properties and a parent's errors): at the same candidate, the limit wins
+        # over an invariant violation only
+        if room is not None and len(new_ranks) > room and (
+                new_ranks[room] < stop or (new_ranks[room] == stop and stop_kind is not None
+                                           and stop_kind[0] == "always")):
             stop, stop_kind = int(new_ranks[room]), ("limit", int(new_ranks[room]))
         include = stop_kind is not None and stop_kind[0] == "always"
         end = stop + 1 if include else stop
