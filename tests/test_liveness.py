@@ -291,3 +291,15 @@ def test_fair_when_makes_only_part_of_an_action_fair():
     dead = Sessions()
     dead.init = lambda s: (setattr(s, "alive", False), setattr(s, "registered", True))
     assert check(dead.compile(), properties=["dead_or_expired"]).verdict == "holds"
+
+
+def test_a_step_out_of_the_state_constraint_counts_as_enabled_but_is_not_explored():
+    # 0 -a-> 1, with 1 outside the constraint: a weakly fair a must be taken, and taking it
+    # leaves the explored space, so no fair behaviour stays in 0 (holds within the bound)
+    system = ExplicitSystem("g", init=[0], next=lambda s: [("a", 1)] if s == 0 else [],
+                            constraints={"inside": lambda s: s == 0},
+                            eventually={"ev": lambda s: False}, fair={"a": "weak"})
+    r = check(system, properties=["ev"])
+    assert r.verdict == "holds" and r.distinct_states == 1
+    r = check(system, properties=["ev"], fairness="none")
+    assert r.verdict == "violated" and r.violation.action_path() == ["stutter"]

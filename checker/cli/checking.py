@@ -397,7 +397,9 @@ def _verdict_line(result) -> str:
     if vacuous:
         real = [n for n in result.properties if n not in vacuous and
                 result.kinds.get(n) != "sometimes"]
-        inner = (f"{len(real)} of {len(real) + len(vacuous)} invariants checked; "
+        noun = "invariants" if all(result.kinds.get(n) == "always" for n in real + vacuous) \
+            else "properties"
+        inner = (f"{len(real)} of {len(real) + len(vacuous)} {noun} checked; "
                  f"{len(vacuous)} vacuous, constant true in this configuration: "
                  f"{', '.join(vacuous)}")
     note = f" ({inner})" if inner else ""
