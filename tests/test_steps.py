@@ -143,3 +143,15 @@ def test_a_step_property_true_of_every_pair_of_states_is_vacuous():
     system = Trivial().compile()
     r = check(system, properties=["tautology"])
     assert r.status() == {"tautology": "vacuous"}
+
+
+def test_s_pre_in_a_state_predicate_is_refused_with_the_fix():
+    import pytest
+    from kafkacheck.checker.lang import TracingError
+
+    class Bad(Counter):
+        @always
+        def confused(m, s):
+            return s.n >= s.pre.n
+    with pytest.raises(TracingError, match="make it a @transition property"):
+        Bad().compile()

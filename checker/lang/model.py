@@ -431,6 +431,10 @@ class Model:
             pre = start
             start = [Var(layout.width + i, t) for i, t in enumerate(layout.slot_types)]
         tracer = Tracer(layout, start, writable=False, pre_start=pre)
+        if kind != "transition":
+            tracer.no_pre = (f"s.pre is the state before a step, and @{kind} {name} is a "
+                             "predicate of one state; make it a @transition property to "
+                             "compare the states before and after a step")
         try:
             with tracer:
                 got = fn(self, RecordingState(tracer))

@@ -184,10 +184,8 @@ def compile_first_false_step(built, exprs: list):
     """A compiled ``f(s, t) -> index of the first step predicate false of the step from s
     to t, or -1``: a step predicate reads slot i of s as ``v{i}`` and of t as ``v{W+i}``."""
     w = built.layout.width
-    lines = ["def first_false_step(s, t):", _unpack(w),
-             "    " + ", ".join(f"v{w + i}" for i in range(w)) + (",) = t" if w == 1 else " = t")]
-    if w == 1:
-        lines[-1] = f"    v{w}, = t"
+    after = ", ".join(f"v{w + i}" for i in range(w)) + ("," if w == 1 else "")
+    lines = ["def first_false_step(s, t):", _unpack(w), f"    {after} = t"]
     for k, e in enumerate(exprs):
         lines.append(f"    if not {source(e)}: return {k}")
     lines.append("    return -1")

@@ -33,6 +33,8 @@ class Tracer:
         # what s.pre reads: the state before the step (for a step property, other slots
         # than those ``s`` reads)
         self.pre_start = list(pre_start) if pre_start is not None else self.start
+        #: why ``s.pre`` cannot be read here (a predicate of one state has no step), or None
+        self.no_pre: str | None = None
         self.cur = list(start)
         self.frozen_reason = frozen_reason
         self.guards: list[Expr] = []
@@ -285,6 +287,8 @@ class RecordingState:
 
 def _pre_state(tracer: Tracer) -> Tracer:
     """A read-only view of the state before the step: ``s.pre.x`` ignores the body's writes."""
+    if tracer.no_pre:
+        raise TracingError(tracer.no_pre)
     pre = Tracer(tracer.layout, tracer.pre_start, writable=False,
                  frozen_reason="s.pre is the state before the step and cannot be written; "
                                "write s.x instead of s.pre.x")
