@@ -204,6 +204,29 @@ class ZkClusterSpec(ZkCluster):
         pending = lambda b: s.state[b] == "PENDING_CONTROLLED_SHUTDOWN"  # noqa: E731
         return (any_of(m.broker, pending), ~any_of(m.broker, pending))
 
+    @leads_to
+    def caught_up_replica_rejoins_isr(m, s):
+        """A follower that is running, registered, fetching from its partition's serving
+        leader at the leader's epoch and holding the leader's whole log, but outside the ISR,
+        does not stay so forever: the leader's ISR expansion (AlterPartition, accepted by an
+        active controller) eventually applies, or the follower stops being such a replica.
+        Expected to hold under fairness."""
+        def stuck(p):
+            out = []
+            for L in m.replicas[p]:
+                for r in m.replicas[p]:
+                    if r is L:
+                        continue
+                    caught = (m.match_len(s, r, L, p) == s.log[L][p].length()) \
+                        if m.logs else True
+                    out.append(m.serves(s, p, L) & (s.state[r] == "RUNNING") &
+                               s.registered[r] & (s.view_leader[r][p] == L) &
+                               (s.view_epoch[r][p] == s.view_epoch[L][p]) & caught &
+                               ~s.isr[p].contains(r))
+            return Or(*out)
+        some = any_of(m.partition, stuck)
+        return (some, ~some | _out_of_controller_epochs(m, s))
+
     # -- sanity: the model gets somewhere ---------------------------------------------------
     @sometimes
     def failover_completes(m, s):

@@ -310,3 +310,40 @@ def test_epochs_never_decrease_is_refuted_by_a_zombie_write_without_the_reread()
     assert last[-1].state["written_by"][0] < last[-2].state["written_by"][0]
     fixed = bfs(_NoReread.from_settings({}).compile(), properties=["zk_epochs_never_decrease"])
     assert fixed.verdict == "holds"
+
+
+# -- liveness ----------------------------------------------------------------------------
+
+from kafkacheck.checker.lang import FALSE, action, require  # noqa: E402
+from kafkacheck.model.zk_cluster import _pair  # noqa: E402
+
+DURABLE = {"max_writes": 1, "max_shutdowns": 0}
+
+
+class _NoExpand(ZkClusterSpec):
+    """Seeded bug: leaders never re-admit a follower to the ISR."""
+
+    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
+            fair="weak")
+    def leader_expand_isr(m, s, partition, replica, leader):
+        require(FALSE)
+
+
+def test_a_caught_up_follower_rejoins_the_isr_unless_expansion_is_gone():
+    spec = ZkClusterSpec.from_settings({k: str(v) for k, v in DURABLE.items()})
+    r = bfs(spec.compile(), properties=["caught_up_replica_rejoins_isr"])
+    assert r.verdict == "holds" and r.distinct_states == 8542
+    bad = _NoExpand.from_settings({k: str(v) for k, v in DURABLE.items()})
+    r = bfs(bad.compile(), properties=["caught_up_replica_rejoins_isr"])
+    r.assert_violation("caught_up_replica_rejoins_isr")
+    v = r.violation
+    assert v.is_lasso and v.kind == "leads_to"
+    # the loop's states keep a caught-up follower outside the ISR
+    assert all(len(st.state["isr"][0]) < 3 for st in v.steps[v.loop:])
+
+
+def test_liveness_needs_fairness_on_zk_cluster():
+    spec = ZkClusterSpec.from_settings({k: str(v) for k, v in DURABLE.items()})
+    r = bfs(spec.compile(), properties=["caught_up_replica_rejoins_isr"], fairness="none")
+    r.assert_violation("caught_up_replica_rejoins_isr", length=4)
+    assert r.violation.action_path()[-1] == "stutter" and r.violation.loop == 3
