@@ -35,7 +35,6 @@ from array import array
 from collections import deque
 
 from .fingerprint import fingerprint
-from .system import LIVENESS
 from .trace import Step, Trace
 
 FAIRNESS = ("none", "weak", "strong")
@@ -480,8 +479,3 @@ def _loop(graph, x, part, weak, strong, enabled, fair_step) -> list[int]:
         seg.reverse()
         path.extend(seg)
     return path
-
-
-def liveness_names(system, names) -> list[str]:
-    kinds = {p.name: p.kind for p in system.properties}
-    return [n for n in names if kinds.get(n) in LIVENESS]
