@@ -18,16 +18,21 @@ class Engine:
     exact: bool             # can store whole states (--exact)
     explicit: bool          # an explicit-state search (counts states), not a solver
     symmetry: bool = False  # honours --symmetry (one state per permutation class)
+    liveness: bool = False  # decides eventually / leads_to properties under fairness
+    steps: bool = True      # checks transition (step) properties
 
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (
-    Engine("bfs", "breadth-first, per state: shortest traces (the reference)",
-           True, True, True, True, True, True),
-    Engine("dfs", "depth-first: memory grows with depth; traces not shortest",
-           False, True, True, True, True, True),
+    Engine("bfs", "breadth-first, per state: shortest traces (the reference); liveness "
+           "over the whole graph", True, True, True, True, True, symmetry=True, liveness=True),
+    Engine("dfs", "depth-first: memory grows with depth; traces not shortest; liveness as "
+           "bfs", False, True, True, True, True, symmetry=True, liveness=True),
     Engine("batch", "breadth-first with NumPy, a frontier at a time: bfs's results, faster",
-           True, True, True, False, True, True),
+           True, True, True, False, True, symmetry=True),
     Engine("bmc", "bounded model checking with Z3", True, True, False, False, False),
+    Engine("simulate", "seeded random walks (--seed, --traces, --depth): for spaces too "
+           "large to exhaust; finds violations, proves nothing", False, False, False, False,
+           False),
 )}
 
 #: the engines that explore states one by one (check files and bench may name them)
@@ -50,7 +55,12 @@ def run_explicit(system, engine: str, **options):
     get(engine)
     if engine == "batch":
         from .batch import BatchUnsupported, batch
+        live = wants_liveness(system, options)
         try:
+            if live:
+                raise BatchUnsupported(f"liveness property {live[0]} needs the whole "
+                                       "reachable graph, which only "
+                                       f"{' and '.join(supporting('liveness'))} build")
             return batch(system, **options)
         except BatchUnsupported as why:
             from .explicit import bfs
@@ -63,6 +73,22 @@ def run_explicit(system, engine: str, **options):
     if engine == "dfs":
         return dfs(system, **options)
     raise ValueError(f"engine {engine!r} is not an explicit-state engine")
+
+
+def wants_liveness(system, options) -> list[str]:
+    """The liveness properties a run with these options checks."""
+    from .system import LIVENESS
+    kinds = {p.name: p.kind for p in system.properties}
+    names = options.get("properties")
+    if names is None:
+        return [n for n, k in kinds.items() if k in LIVENESS] if options.get("liveness") \
+            else []
+    return [n for n in names if kinds.get(n) in LIVENESS]
+
+
+def supporting(feature: str) -> list[str]:
+    """The engines that support ``feature`` (a field of ``Engine``: ``liveness``, ...)."""
+    return [e.name for e in ENGINES.values() if getattr(e, feature)]
 
 
 def default_for(system, *, exact: bool = False) -> str:

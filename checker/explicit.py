@@ -23,7 +23,7 @@ from array import array
 from .fingerprint import collision_bound, fingerprint
 from .result import ActionCoverage, CheckResult
 from .stop import stop_reason
-from .system import TransitionSystem
+from .system import LIVENESS, TransitionSystem
 from .trace import Step, Trace
 
 _CHECK_EVERY = 1024
@@ -38,16 +38,36 @@ class _Search:
     """State shared by both engines: the visited set, parent links, properties, limits."""
 
     def __init__(self, system: TransitionSystem, engine, properties, max_depth, max_states,
-                 time_limit, exact, progress, symmetry=None):
+                 time_limit, exact, progress, symmetry=None, fairness=None, liveness=False):
         self.system = system
         self.engine = engine
         kinds = {p.name: p.kind for p in system.properties}
         chosen = TransitionSystem.select(
             system, properties, kinds=tuple(dict.fromkeys(
                 p.kind for p in system.properties if p.kind != "constraint")))
+        #: liveness properties are checked when named, or with ``liveness=True``: they
+        #: need a second pass over the whole graph; the result names those left out
+        self.unchecked = []
+        if properties is None:
+            self.unchecked = [n for n in chosen if kinds[n] in LIVENESS]
+            if liveness:
+                if max_depth is not None:
+                    raise ValueError("liveness properties need the whole reachable graph, "
+                                     "so they cannot be checked with a depth bound "
+                                     "(max_depth)")
+                self.unchecked = []
+            else:
+                chosen = [n for n in chosen if n not in self.unchecked]
         self.checked = chosen
         self.always = [n for n in chosen if kinds[n] == "always"]
         self.pending = [n for n in chosen if kinds[n] == "sometimes"]
+        self.steps = [n for n in chosen if kinds[n] == "transition"]
+        self.step_bad = system.first_false_step(self.steps) if self.steps else None
+        self.live = [n for n in chosen if kinds[n] in LIVENESS]
+        if self.live and max_depth is not None:
+            raise ValueError(f"liveness property {self.live[0]} needs the whole reachable "
+                             "graph, so it cannot be checked with a depth bound (max_depth)")
+        self.fairness = fairness
         constraints = [p.name for p in system.properties if p.kind == "constraint"]
         self.first_bad = system.first_false(self.always) if self.always else None
         self.outside = system.first_false(constraints) if constraints else None
@@ -109,6 +129,15 @@ class _Search:
                 if self.reached[name](state) < 0:
                     self.examples[name] = self.trace(index, name, "sometimes", via=via)
                     self.pending.remove(name)
+
+    def step_violated(self, state, t, index, pos):
+        """Check the step from ``state`` (stored at ``index``) to its successor number
+        ``pos``, ``t``, against the step properties; raise _Found on a violation."""
+        bad = self.step_bad(state, t)
+        if bad >= 0:
+            self.violation = self.trace(index, self.steps[bad], "transition",
+                                        "the last step breaks it", via=pos)
+            raise _Found
 
     def expand(self, state, index):
         """Successors of a state, turning a range error into a ``type_ok`` violation."""
@@ -190,7 +219,7 @@ class _Search:
             fingerprints="exact" if self.exact else "64-bit",
             collision_probability=0.0 if self.exact else collision_bound(n),
             vacuous=self.system.vacuous(self.checked), kinds=self.system.kinds(self.checked),
-            stored_bytes=self.stored_bytes(),
+            stored_bytes=self.stored_bytes(), unchecked=list(self.unchecked),
             symmetry=self.symmetry.describe() if self.symmetry is not None else "")
 
     def stored_bytes(self) -> int:
@@ -207,9 +236,13 @@ class _Search:
 def bfs(system: TransitionSystem, **options) -> CheckResult:
     """Breadth-first search: every counterexample and example is a shortest one.
 
-    Options (keyword-only, all optional): ``properties`` (names to check; default all),
-    ``max_depth``, ``max_states``, ``time_limit`` (seconds), ``exact`` (store states rather
-    than fingerprints), ``progress`` (a callable given a dict of statistics every 2 s).
+    Options (keyword-only, all optional): ``properties`` (names to check; default all but
+    the liveness properties), ``liveness`` (also check every liveness property),
+    ``fairness`` (``none``, ``weak`` or ``strong`` for every action, overriding what the
+    model declares), ``max_depth``, ``max_states``, ``time_limit`` (seconds), ``exact``
+    (store states rather than fingerprints), ``progress`` (a callable given a dict of
+    statistics every 2 s). Liveness properties are decided after the search, over the whole
+    reachable graph (``liveness.py``); a violation is a lasso.
     """
     return _run(_bfs, system, "bfs", options)
 
@@ -221,6 +254,7 @@ def _bfs(search: _Search):
     key = search.key
     checking = search.first_bad is not None or bool(search.pending)
     outside, expand = search.outside, search.expand
+    step_bad = search.step_bad
     limit = search.max_states
     index = 0
     while frontier:
@@ -237,6 +271,8 @@ def _bfs(search: _Search):
                 search.generated += len(succ)
                 for pos, (action, t) in enumerate(succ):
                     fired[action] += 1
+                    if step_bad is not None and step_bad(state, t) >= 0:
+                        search.step_violated(state, t, index, pos)
                     if outside is not None and outside(t) >= 0:
                         # TLC's CONSTRAINT: checked, counted as generated, never stored
                         if checking:
@@ -278,6 +314,7 @@ def _dfs(search: _Search):
     fired, new, on_new = search.fired, search.new, search.on_new
     key = search.key
     outside, expand, max_depth = search.outside, search.expand, search.max_depth
+    step_bad = search.step_bad
     limit = search.max_states
     # With a depth bound, a state first reached by a long path must be expanded again when
     # a shorter path reaches it, or a violation within the bound could be missed. Its parent
@@ -308,6 +345,8 @@ def _dfs(search: _Search):
             fresh = []
             for pos, (action, t) in enumerate(succ):
                 fired[action] += 1
+                if step_bad is not None and step_bad(state, t) >= 0:
+                    search.step_violated(state, t, index, pos)
                 if outside is not None and outside(t) >= 0:
                     on_new(t, index, via=pos)  # TLC's CONSTRAINT: checked, never stored
                     continue
@@ -352,18 +391,54 @@ def _run(loop, system, engine: str, options: dict) -> CheckResult:
     except MemoryError:  # the address-space limit (--memory-limit) or the machine's
         search.seen = set()  # free the visited set, so that the statistics can be reported
         search.stop_reason = "memory_limit"
-    return search.result()
+    return finish_liveness(search)
+
+
+def finish_liveness(search: _Search) -> CheckResult:
+    """The search's result; when the safety search ended with no answer against it and
+    liveness properties are checked, decide them over the whole graph (``liveness.py``)."""
+    if search.live and search.violation is None and search.stop_reason is None \
+            and not search.pending \
+            and not search.cut:
+        from .liveness import Graph, LivenessStop, check_liveness, fairness_of
+        start = time.perf_counter()
+        kinds = {p.name: p.kind for p in search.system.properties}
+        deadline = None if search.time_limit is None else search.start + search.time_limit
+        try:
+            graph = Graph(search.system, search.live, exact=search.exact,
+                          max_states=search.max_states, deadline=deadline)
+            fairness = fairness_of(search.system, search.fairness)
+            for k, name in enumerate(search.live):
+                lasso = check_liveness(graph, k, name, kinds[name], fairness)
+                if lasso is not None:
+                    search.violation = lasso
+                    break
+            search.live_edges = len(graph.dst)
+        except LivenessStop as stop:
+            search.stop_reason = stop.reason
+        except KeyboardInterrupt as e:
+            search.stop_reason = stop_reason(e)
+        except MemoryError:
+            search.stop_reason = "memory_limit"
+        search.live_seconds = time.perf_counter() - start
+    result = search.result()
+    if search.live:
+        result.liveness = {"seconds": round(getattr(search, "live_seconds", 0.0), 3),
+                           "edges": getattr(search, "live_edges", None),
+                           "fairness": search.fairness or "as declared"}
+    return result
 
 
 def _options(options: dict) -> dict:
     allowed = {"properties", "max_depth", "max_states", "time_limit", "exact", "progress",
-               "symmetry"}
+               "symmetry", "fairness", "liveness"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
                         f"known: {', '.join(sorted(allowed))}")
     out = {k: None for k in allowed}
     out["exact"] = False
+    out["liveness"] = False
     out.update(options)
     return out
 

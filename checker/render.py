@@ -84,6 +84,9 @@ def header(model: str, params: dict, before=()) -> str:
 
 _KIND_TITLE = {"always": "Invariant {p} is violated",
                "sometimes": "Example of {p}",
+               "transition": "Step property {p} is violated",
+               "eventually": "Liveness property {p} (eventually) is violated",
+               "leads_to": "Liveness property {p} (leads to) is violated",
                "deadlock": "Deadlock reached",
                "type_ok": "A variable leaves its declared range (type_ok)"}
 
@@ -93,12 +96,33 @@ def trace_text(trace: Trace, *, command: str | None = None) -> str:
     title = _KIND_TITLE.get(trace.kind, "{p}").format(p=trace.property)
     if not trace.steps:
         return f"{title}: {trace.note}\n"
-    lines = [f"{title} after {trace.length} step{'s' if trace.length != 1 else ''}."]
+    if trace.is_lasso:
+        stem, loop = trace.loop, trace.loop_length
+        lines = [f"{title}: a lasso of {trace.length} step{'s' if trace.length != 1 else ''}"
+                 f" (stem {stem}, loop {loop}: states {stem}..{trace.length - 1} repeat "
+                 "forever)."]
+    elif trace.kind == "transition":
+        lines = [f"{title} by step {trace.length} (the trace ends at the offending step)."]
+    else:
+        lines = [f"{title} after {trace.length} step{'s' if trace.length != 1 else ''}."]
     if trace.note:
         lines.append(f"  ({trace.note})")
     prev = None
+    last = len(trace.steps) - 1
     for i, step in enumerate(trace.steps):
-        lines.append(f"{i:>3}: {step.action}")
+        if trace.is_lasso and i == last:
+            how = "stutter: it stays here forever (no fair action is enabled here)" \
+                if step.action == "stutter" else step.action
+            lines.append(f"{i:>3}: {how}  -> back to state {trace.loop}")
+            if step.action != "stutter":
+                changed = changes(prev, step.state)
+                lines.extend(f"       {k}: {show(a)} -> {show(b)}"
+                             for k, (a, b) in changed.items())
+            break
+        if trace.is_lasso and i == trace.loop:
+            lines.append(f"{i:>3}: {step.action}  (the loop starts here)")
+        else:
+            lines.append(f"{i:>3}: {step.action}")
         if prev is None:
             lines.extend(f"       {k} = {show(v)}" for k, v in step.state.items())
         else:
@@ -120,9 +144,18 @@ def trace_text(trace: Trace, *, command: str | None = None) -> str:
 # -- JSON -----------------------------------------------------------------------------------------
 
 def trace_json(trace: Trace) -> dict:
-    return {"property": trace.property, "kind": trace.kind, "length": trace.length,
-            "note": trace.note or None,
-            "trace": [{"action": s.action, "state": to_json(s.state)} for s in trace.steps]}
+    """A trace as JSON; a lasso has ``loop``, the index of the state its last step returns
+    to (the last state equals it), and ``step_property`` says a trace ends at the step that
+    breaks a step property."""
+    out = {"property": trace.property, "kind": trace.kind, "length": trace.length,
+           "note": trace.note or None,
+           "trace": [{"action": s.action, "state": to_json(s.state)} for s in trace.steps]}
+    if trace.kind == "transition":
+        out["step_property"] = True
+    if trace.is_lasso:
+        out["loop"] = trace.loop
+        out["lasso"] = {"stem": trace.loop, "loop": trace.loop_length}
+    return out
 
 
 def result_json(result) -> dict:
@@ -150,6 +183,8 @@ def result_json(result) -> dict:
         "coverage": [{"action": c.action, "fired": c.fired, "new_states": c.new_states}
                      for c in result.coverage],
         "engine_note": getattr(result, "note", "") or None,
+        "liveness": getattr(result, "liveness", None),
+        "unchecked": list(getattr(result, "unchecked", []) or []),
         "build_seconds": round(getattr(result, "build_seconds", 0.0), 3),
         "stored_bytes": getattr(result, "stored_bytes", 0),
         "bytes_per_state": round(getattr(result, "bytes_per_state", 0.0), 1),
@@ -208,14 +243,28 @@ def trace_itf(trace: Trace, *, types: dict | None = None, source: str = "") -> d
     types = types or {}
     names = list(trace.steps[0].state) if trace.steps else []
     states = []
-    for i, step in enumerate(trace.steps):
+    steps = trace.steps
+    if trace.is_lasso:  # ITF's loop: the last state's successor is states[loop]
+        steps = steps[:-1]
+    for i, step in enumerate(steps):
         st = {"#meta": {"index": i, "action": step.action}}
         st.update({k: itf_value(v, types.get(k)) for k, v in step.state.items()})
         states.append(st)
-    return {"#meta": {"format": "ITF", "format-description":
-                      "https://apalache-mc.org/docs/adr/015adr-trace.html",
-                      "source": source, "description": f"{trace.kind} {trace.property}"},
-            "vars": names, "states": states}
+    meta = {"format": "ITF", "format-description":
+            "https://apalache-mc.org/docs/adr/015adr-trace.html",
+            "source": source, "description": f"{trace.kind} {trace.property}"}
+    if trace.kind == "transition":
+        meta["step_property"] = True
+        meta["description"] = f"step property {trace.property}: the last step breaks it"
+    out = {"#meta": meta, "vars": names, "states": states}
+    if trace.is_lasso:
+        meta["loop"] = trace.loop
+        meta["loop_action"] = trace.steps[-1].action
+        meta["description"] = (f"{trace.kind} {trace.property}: a lasso; after the last state "
+                               f"the behaviour returns to state {trace.loop} "
+                               f"({trace.steps[-1].action})")
+        out["loop"] = trace.loop
+    return out
 
 
 def render_trace(trace: Trace, fmt: str, *, command=None, types=None, source="") -> str:

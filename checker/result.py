@@ -58,6 +58,11 @@ class CheckResult:
     symmetry: str = ""          # the permutation classes states were reduced by, if any
     #: seconds spent building the model before the search (set by the command)
     build_seconds: float = 0.0
+    #: for a run that checked liveness properties: the graph pass's seconds, its edges, and
+    #: the fairness it assumed (``as declared`` or the override)
+    liveness: dict | None = None
+    #: liveness properties of the system left out (not named, and ``liveness`` not asked)
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def bytes_per_state(self) -> float:

@@ -10,6 +10,8 @@ A check file is TOML::
     engine = "bfs"                     # optional: bfs, dfs or batch (default: batch where
                                        # it applies, else bfs)
     max_depth = 12                     # optional bound
+    fairness = "weak"                  # optional: liveness under this fairness for every
+                                       # action (default: as the model declares)
     slow = false                       # slow checks run only with --slow
     show_examples = false              # print the sometimes-properties' example traces
     symmetry = false                   # one state per permutation of symmetric ids
@@ -26,6 +28,7 @@ A check file is TOML::
     states_generated = 9012            # optional: successors generated (TLC's "generated")
     trace = ["elect(b=1)", "..."]      # optional: the trace's actions, in order, when violated
     examples = { leader_elected = 3 }  # optional: lengths of sometimes-examples
+    loop = 5                           # optional: a lasso's loop start (liveness)
 
 Every key is checked: an unknown one is an error, never silently ignored.
 """
@@ -89,6 +92,10 @@ def _engine(v):
     return None if v in EXPLICIT else " or ".join(f'"{n}"' for n in EXPLICIT)
 
 
+def _fairness(v):
+    return None if v in ("none", "weak", "strong") else '"none", "weak" or "strong"'
+
+
 def _verdict(v):
     return None if v in ("holds", "violated") else '"holds" or "violated"'
 
@@ -122,10 +129,11 @@ def _examples(v):
 
 _TOP = {"name": _str, "model": _str, "description": _any_str, "properties": _names,
         "before": _fixes, "engine": _engine, "max_depth": _count, "slow": _bool,
-        "show_examples": _bool, "symmetry": _bool, "params": _params, "expect": None}
+        "show_examples": _bool, "symmetry": _bool, "params": _params, "fairness": _fairness,
+        "expect": None}
 _EXPECT = {"verdict": _verdict, "distinct_states": _count, "depth": _count, "property": _str,
            "trace_length": _count, "examples": _examples, "states_generated": _count,
-           "trace": _actions}
+           "trace": _actions, "loop": _count}
 _REQUIRED = ("name", "model", "expect")
 
 
@@ -139,6 +147,7 @@ class Expect:
     examples: dict = field(default_factory=dict)
     states_generated: int | None = None
     trace: list | None = None
+    loop: int | None = None
 
 
 @dataclass
@@ -156,6 +165,7 @@ class SpecFile:
     slow: bool = False
     show_examples: bool = False
     symmetry: bool = False
+    fairness: str | None = None
 
     def settings(self) -> dict[str, str]:
         """Parameters as the strings a user would type after -p."""
@@ -266,6 +276,8 @@ def mismatches(spec: SpecFile, result) -> list[str]:
         got = v.action_path() if v is not None else None
         if got != list(e.trace):
             out.append(f"trace {got}, expected {list(e.trace)}")
+    if e.loop is not None and (v is None or v.loop != e.loop):
+        out.append(f"loop back to state {v.loop if v else '-'}, expected {e.loop}")
     for name, length in e.examples.items():
         ex = result.examples.get(name)
         if ex is None or ex.length != length:

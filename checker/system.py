@@ -13,10 +13,17 @@ from typing import Callable, Hashable, Iterable, Sequence
 
 State = Hashable
 
+#: the kinds of property decided over the whole reachable graph, under fairness
+LIVENESS = ("eventually", "leads_to")
+#: the kinds that a search state by state decides (every explicit engine, bmc)
+SAFETY = ("always", "sometimes", "transition")
+
 
 @dataclass(frozen=True)
 class PropertyInfo:
-    """A named property. ``kind`` is ``always``, ``sometimes`` or ``constraint``.
+    """A named property. ``kind`` is ``always``, ``sometimes``, ``constraint``,
+    ``transition`` (a step property: a predicate of the states before and after each step),
+    or a liveness kind, ``eventually`` or ``leads_to`` (see ``LIVENESS``).
 
     ``constant`` is the property's value when a back-end can tell that it is the same in
     every state of the checked configuration (for the modeling language: its expression
@@ -43,6 +50,9 @@ class TransitionSystem:
     properties: list[PropertyInfo]
     check_deadlock: bool = False
     params: dict = {}
+    #: per action (by index): ``none``, ``weak`` or ``strong`` fairness; an engine that
+    #: checks liveness reads it (a system without the attribute has no fair action)
+    fairness: list[str] = []
 
     def initial_states(self) -> list[State]:
         raise NotImplementedError
@@ -54,6 +64,17 @@ class TransitionSystem:
     def first_false(self, names: Sequence[str]) -> Callable[[State], int]:
         """A function giving the index (into ``names``) of the first named predicate that
         is false in a state, or -1 when all hold."""
+        raise NotImplementedError
+
+    def first_false_step(self, names: Sequence[str]) -> Callable[[State, State], int]:
+        """Like ``first_false`` for step (``transition``) properties: a function of the
+        states before and after a step."""
+        raise NotImplementedError
+
+    def liveness_predicates(self, name: str):
+        """For a liveness property, ``(p, q)``: functions of a state, ``p`` None for
+        ``eventually`` (``q`` must hold at some point of every fair behaviour) and the
+        trigger of ``leads_to`` (whenever ``p``, eventually ``q``)."""
         raise NotImplementedError
 
     def decode(self, state) -> dict:
@@ -81,7 +102,7 @@ class TransitionSystem:
                 return p
         raise KeyError(name)
 
-    def select(self, names=None, *, kinds=("always", "sometimes"),
+    def select(self, names=None, *, kinds=SAFETY + LIVENESS,
                purpose: str = "checked") -> list[str]:
         """The property names to check: ``names`` validated (each known, of one of ``kinds``),
         or by default every property of those kinds. Every engine and command asks this one
@@ -128,6 +149,10 @@ class ExplicitSystem(TransitionSystem):
     ...                      always={"small": lambda n: n <= 3})
     >>> sys.successors(0)
     [(0, 1)]
+
+    ``transition`` maps names to step predicates ``fn(before, after)``; ``eventually`` to
+    state predicates, ``leads_to`` to pairs ``(p, q)`` of them; ``fair`` maps action labels
+    to ``weak`` or ``strong`` (``fairness`` is the default of the others).
     """
 
     def __init__(self, name: str, *, init: Iterable[State],
@@ -135,23 +160,36 @@ class ExplicitSystem(TransitionSystem):
                  always: dict | None = None, sometimes: dict | None = None,
                  constraints: dict | None = None, check_deadlock: bool = False,
                  show: Callable[[State], dict] | None = None,
-                 encode: Callable[[State], bytes] | None = None):
+                 encode: Callable[[State], bytes] | None = None,
+                 transition: dict | None = None, eventually: dict | None = None,
+                 leads_to: dict | None = None, fair: dict | None = None,
+                 fairness: str = "none"):
         self.name = name
         self._init = list(init)
         self._next = next
         self._preds = {}
+        self._live = {}
         self.properties = []
         for kind, preds in (("always", always), ("sometimes", sometimes),
-                            ("constraint", constraints)):
+                            ("constraint", constraints), ("transition", transition)):
             for pname, fn in (preds or {}).items():
                 self._preds[pname] = fn
                 self.properties.append(PropertyInfo(pname, kind, fn.__doc__ or ""))
+        for pname, fn in (eventually or {}).items():
+            self._live[pname] = (None, fn)
+            self.properties.append(PropertyInfo(pname, "eventually", fn.__doc__ or ""))
+        for pname, (p, q) in (leads_to or {}).items():
+            self._live[pname] = (p, q)
+            self.properties.append(PropertyInfo(pname, "leads_to", ""))
         self.check_deadlock = check_deadlock
         self._show = show or (lambda s: {"state": s})
         self._encode = encode
         self.actions = []
         self._index = {}
         self.params = {}
+        self._fair = dict(fair or {})
+        self._fair_default = fairness
+        self.fairness = []
 
     def initial_states(self):
         return list(self._init)
@@ -163,6 +201,7 @@ class ExplicitSystem(TransitionSystem):
             if idx is None:
                 idx = self._index[label] = len(self.actions)
                 self.actions.append(label)
+                self.fairness.append(self._fair.get(label, self._fair_default))
             out.append((idx, nxt))
         return out
 
@@ -175,6 +214,19 @@ class ExplicitSystem(TransitionSystem):
                     return k
             return -1
         return first
+
+    def first_false_step(self, names):
+        fns = [self._preds[n] for n in names]
+
+        def first(before, after):
+            for k, fn in enumerate(fns):
+                if not fn(before, after):
+                    return k
+            return -1
+        return first
+
+    def liveness_predicates(self, name):
+        return self._live[name]
 
     def decode(self, state):
         return self._show(state)

@@ -22,6 +22,11 @@ their ISR with AlterPartition, which the controller validates: the leader epoch,
 fenced or shutting-down broker joins the ISR: INELIGIBLE_REPLICA) and KIP-903 (the broker
 epoch the follower fetched with must be its current registration's).
 
+Fairness, for liveness properties: a voter's election timer (only while it hears no
+leader), the brokers' metadata fetches and heartbeats and the active controller's handling of
+them, fencing on session expiry, and ISR upkeep are weakly fair; crashes, isolations, disk
+loss, controller restarts and the operator owe nothing.
+
 Abstracted (compositional: ``kraft-quorum`` checks the Raft protocol step by step; this model
 keeps the parts of the quorum the cluster sees, see docs/models/kraft-cluster.md):
 - A controller is its epoch, a role (LEADER / FOLLOWER / UNATTACHED / RESIGNED), up, cut off
@@ -197,7 +202,6 @@ class KraftCluster(Model):
             "committer": Maybe(V),                 # ... and the controller that made it
             "two_committers": Bool,                # two controllers committed in one epoch
             "stale_commit": Bool,                  # a commit at an epoch below an earlier one
-            "unclean_election": Bool,              # a leader came from outside ISR and ELR
             "failed_over": Bool,                   # a second controller led
             "refenced": Bool,                      # a broker was fenced and unfenced again
             "was_fenced": Map(B, Bool),
@@ -260,6 +264,12 @@ class KraftCluster(Model):
 
     def connected(m, s, a, b):
         return s.c_up[a] & s.c_up[b] & ((a == b) | (~s.isolated[a] & ~s.isolated[b]))
+
+    def hears_leader(m, s, c):
+        """Voter ``c`` reaches an up leader of its own epoch or a later one: its election
+        timer does not fire (an election is then a fault, not owed)."""
+        return any_of(m.voter, lambda x: (s.c_role[x] == "LEADER") & m.connected(s, c, x) &
+                      (s.c_epoch[x] >= s.c_epoch[c]))
 
     def has_majority(m, s, c):
         """An up, connected majority of voters at ``c``'s epoch (a voter of a higher epoch
@@ -332,7 +342,6 @@ class KraftCluster(Model):
             elr_on=m.elr_on, unclean=m.unclean_leader_election_enable,
             fixed_19522=m.fixed("KAFKA-19522"))
         changed = leader != old
-        s.unclean_election = s.unclean_election | (changed & ~clean)
         if m.elr_on:
             # the last leader is remembered when the partition goes leaderless with no ELR
             with when(leader.is_none() & old.is_some() & elr.is_empty()):
@@ -359,7 +368,8 @@ class KraftCluster(Model):
 
     # == the controllers ======================================================================
 
-    @action("voter")
+    @action("voter", fair="weak",
+            fair_when=lambda m, s, c: ~m.hears_leader(s, c))
     def controller_elect(m, s, voter):
         """``KafkaRaftClient`` candidacy + ``handleVoteRequest`` as one step (election or
         fetch timeout expired): a voter holding the committed log, with an up, connected
@@ -377,7 +387,7 @@ class KraftCluster(Model):
         s.c_role[c] = "LEADER"
         s.failed_over = True
 
-    @action("voter", where=lambda m, v: m.n_voters > 1)
+    @action("voter", where=lambda m, v: m.n_voters > 1, fair="weak")
     def controller_learn_epoch(m, s, voter):
         """A voter that can reach a voter of a higher epoch (a fetch or vote exchange)
         moves to it: a leader of an older epoch steps down (``transitionToUnattached``)."""
@@ -389,7 +399,8 @@ class KraftCluster(Model):
                 s.c_epoch[c] = s.pre.c_epoch[x]
         s.c_role[c] = "UNATTACHED"
 
-    @action("voter", where=lambda m, v: m.fixed("KAFKA-15489") and m.n_voters > 1)
+    @action("voter", where=lambda m, v: m.fixed("KAFKA-15489") and m.n_voters > 1,
+            fair="weak")
     def controller_resign(m, s, voter):
         """Check-quorum (KAFKA-15489): a leader without fetches from a majority for
         1.5 × ``controller.quorum.fetch.timeout.ms`` resigns."""
@@ -498,7 +509,7 @@ class KraftCluster(Model):
             with when(~s.clean[b]):
                 m.remove_everywhere(s, b, from_elr=True)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_fetch_metadata(m, s, broker):
         """The broker fetches the metadata log from a controller holding the committed log
         and applies it (``BrokerMetadataPublisher``): STARTING brokers are now caught up
@@ -513,7 +524,7 @@ class KraftCluster(Model):
         with when(s.state[b] == "STARTING"):
             s.state[b] = "RECOVERY"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_heartbeat_unfence(m, s, broker):
         """A caught-up broker's heartbeat: the controller commits a BrokerRegistrationChange
         unfencing it, and the broker is RUNNING. A running broker fenced while it heartbeated
@@ -535,7 +546,7 @@ class KraftCluster(Model):
                 with when(s.leader[p].is_none()):
                     m.change_partition(s, p, s.isr[p])
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_session_expire(m, s, broker):
         """``broker.session.timeout.ms`` passes without a heartbeat reaching the active
         controller: it fences the broker (``handleBrokerFenced``), removing it from the ISRs
@@ -582,7 +593,7 @@ class KraftCluster(Model):
         s.shutdowns = s.shutdowns + 1
         s.state[b] = "PENDING_CONTROLLED_SHUTDOWN"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_controlled_shutdown(m, s, broker):
         """The heartbeat with ``wantShutDown`` reaches the active controller: it commits the
         broker as in controlled shutdown (CONTROLLED_SHUTDOWN), moves its leaderships and
@@ -594,7 +605,7 @@ class KraftCluster(Model):
         s.in_cs[b] = True
         m.remove_everywhere(s, b)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_shutdown_now(m, s, broker):
         """The heartbeat answer is SHUTDOWN_NOW (the broker leads nothing in the image, or it
         is fenced already): it flushes its logs and exits; the controller fences it."""
@@ -621,7 +632,7 @@ class KraftCluster(Model):
         return m.serves(s, p, leader) & m.reaches_active(s, leader)
 
     @action("partition", "broker", "broker",
-            where=lambda m, p, r, b: r in m.replicas[p] and b in m.replicas[p] and r is not b)
+            where=lambda m, p, r, b: r in m.replicas[p] and b in m.replicas[p] and r is not b, fair="weak")
     def leader_shrink_isr(m, s, partition, replica, leader):
         """``Partition.maybeShrinkIsr``: the leader drops a follower that lags or stopped
         fetching; the controller commits the PartitionChangeRecord (maybe growing the ELR)."""
@@ -637,7 +648,7 @@ class KraftCluster(Model):
 
     @action("partition", "broker", "broker",
             where=lambda m, p, r, b: m.logs and r in m.replicas[p] and b in m.replicas[p]
-            and r is not b)
+            and r is not b, fair="weak")
     def leader_expand_isr(m, s, partition, replica, leader):
         """``Partition.maybeExpandIsr``: a follower the leader saw caught up rejoins the ISR
         through AlterPartition. The controller checks the leader epoch; KIP-841: the replica
@@ -658,7 +669,7 @@ class KraftCluster(Model):
 
     @action("partition", "broker", "broker",
             where=lambda m, p, r, b: m.logs and r in m.replicas[p] and b in m.replicas[p]
-            and r is not b)
+            and r is not b, fair="weak")
     def follower_fetch(m, s, partition, replica, leader):
         """``ReplicaFetcherThread``: the follower, running at the leader's epoch, fetches
         (with its broker epoch, KIP-903), truncates where it diverges and appends the next
@@ -692,7 +703,7 @@ class KraftCluster(Model):
             logs.acknowledge(s.acked[p], s.log[L][p], offset + 1, m.max_writes)
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replicas[p])
+            b in m.replicas[p], fair="weak")
     def leader_complete_produce(m, s, partition, leader):
         """``DelayedProduce`` completes: every ISR member has the record and the ISR has
         ``min.insync.replicas`` members."""
@@ -709,7 +720,7 @@ class KraftCluster(Model):
         s.produce_offset[p] = 0
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replicas[p])
+            b in m.replicas[p], fair="weak")
     def leader_fail_produce(m, s, partition, leader):
         """The DelayedProduce fails: the broker no longer leads (NOT_LEADER_OR_FOLLOWER)."""
         p, L = partition, leader

@@ -31,6 +31,11 @@ answers with the partitions it still leads; the broker retries up to
 ``controlled.shutdown.max.retries`` times and then shuts down anyway, flushing its logs.
 A crash loses unflushed log data; its session lingers until ZooKeeper expires it.
 
+Fairness, for liveness properties: what Kafka does on a timer or from a queue is weakly fair
+(the controller processes its events, ZooKeeper expires a dead incarnation's session, requests
+are delivered, a shutting-down broker retries and exits, leaders keep the ISR); crashes, the
+loss of a live broker's session, the operator, producer and client owe nothing.
+
 Abstracted away (each a deliberate choice, see docs/models/zk-cluster.md):
 - ZooKeeper is a linearizable store with sessions: a write and the watch it fires are atomic;
   watches are one-shot, so changes made before the controller reads are coalesced.
@@ -150,6 +155,14 @@ def assign_replicas(ids, partitions, rf):
     return tuple(out)
 
 
+def _dead_session(s, b):
+    """The broker's ZooKeeper session belongs to a dead incarnation: it no longer
+    heartbeats, so ZooKeeper expires it after ``zookeeper.session.timeout.ms`` (a timer,
+    fair); expiring a live broker's session is a fault (not owed)."""
+    return (s.state[b] == "NOT_RUNNING") | (s.state[b] == "STARTING") | \
+        (s.state[b] == "RECOVERY")
+
+
 def _pair(m, p, replica, leader) -> bool:
     """Static filter: two distinct replicas of partition ``p``."""
     return replica in m.replica_set[p] and leader in m.replica_set[p] and replica is not leader
@@ -169,6 +182,9 @@ class ZkCluster(Model):
                    "see a broker that restarted between two watch events (2.2.0)",
         "KAFKA-14140": "the controller refuses an AlterPartition that adds a replica which is "
                        "not live or is shutting down (INELIGIBLE_REPLICA, 3.3.2 / 3.4.0)",
+        "KAFKA-9189": "a broker in controlled shutdown finds the controller in its metadata "
+                      "cache, not in ZooKeeper, so it cannot hang when ZooKeeper is "
+                      "unreachable (3.0.0)",
     }
 
     # -- cluster shape ---------------------------------------------------------------------
@@ -205,10 +221,13 @@ class ZkCluster(Model):
                            doc="a live follower may fall out of the ISR (it stopped fetching "
                                "or lags past replica.lag.time.max.ms); false: only followers "
                                "whose broker is down are dropped")
-    operator = Param("free", choices=("free", "one_at_a_time", "waits_for_isr"),
+    operator = Param("free", choices=("free", "one_at_a_time", "waits_for_isr",
+                                      "waits_for_controller"),
                      doc="when the operator may stop a broker: any time; only when every "
                          "other broker is RUNNING (a rolling restart); and, in addition, "
-                         "only when no partition is under-replicated")
+                         "only when no partition is under-replicated; and, in addition, "
+                         "only when a running controller is active with nothing queued and "
+                         "no LeaderAndIsr in flight (the cluster has settled)")
     # -- bounds ------------------------------------------------------------------------------
     max_crashes = Param(1, lo=0, hi=4, doc="broker crashes and ZooKeeper session losses of "
                                            "running brokers")
@@ -302,7 +321,6 @@ class ZkCluster(Model):
             "crashes": Int(0, m.max_crashes),
             "shutdowns": Int(0, m.max_shutdowns),
             # == proof-only ghosts ==
-            "outside_isr_election": Bool,    # ghost: an election chose a leader outside the ISR
             "cs_completed": Bool,            # ghost: a broker exited after a controlled shutdown
         }
         if m.fixed("KIP-380"):
@@ -439,9 +457,6 @@ class ZkCluster(Model):
             commit = attempt & (s.ctrl_epoch[c] == s.controller_epoch)
         with when(commit):
             if leader is not None:
-                old_isr = s.isr[p]
-                s.outside_isr_election = s.outside_isr_election | \
-                    (leader.is_some() & (leader != s.leader[p]) & ~old_isr.contains(leader))
                 s.leader[p] = leader
             s.isr[p] = isr
             s.leader_epoch[p] = s.leader_epoch[p] + 1
@@ -532,7 +547,7 @@ class ZkCluster(Model):
                 s.log[b][p].truncate(kept)
                 s.flushed[b][p] = kept
 
-    @action("broker")
+    @action("broker", fair="weak", fair_when=lambda m, s, b: _dead_session(s, b))
     def broker_session_expire(m, s, broker):
         """ZooKeeper expires the broker's session and deletes its ephemeral znodes
         (``/brokers/ids/<id>``, and ``/controller`` if it holds it): the session of a dead
@@ -540,8 +555,7 @@ class ZkCluster(Model):
         stalled in a GC pause longer than the session timeout (the zombie of KAFKA-6082)."""
         b = broker
         require(s.registered[b])
-        dead_session = (s.state[b] == "NOT_RUNNING") | (s.state[b] == "STARTING") | \
-            (s.state[b] == "RECOVERY")
+        dead_session = _dead_session(s, b)
         require(dead_session | (s.crashes < m.max_crashes))
         with when(~dead_session):
             s.crashes = s.crashes + 1
@@ -557,19 +571,20 @@ class ZkCluster(Model):
         require(s.state[broker] == "NOT_RUNNING")
         s.state[broker] = "STARTING"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_recover_logs(m, s, broker):
         """``LogManager.startup`` → ``loadLogs``: log recovery (RECOVERY). Unflushed data was
         already lost in the crash; after a clean shutdown there is nothing to recover (C20)."""
         require(s.state[broker] == "STARTING")
         s.state[broker] = "RECOVERY"
 
-    @action("broker")
+    @action("broker", fair="weak", fair_when=lambda m, s, b: s.state[b] == "RECOVERY")
     def broker_register(m, s, broker):
         """``KafkaZkClient.registerBroker``: create ``/brokers/ids/<id>`` (a new czxid, the
         broker epoch) — at the end of startup (RECOVERY → RUNNING), or after a running
         broker's session expired (``RegisterBrokerAndReelect``). It fails while the previous
-        session's znode still exists."""
+        session's znode still exists. Fair at startup; a running broker cut off from
+        ZooKeeper re-registers only once the network heals, which is not owed."""
         b = broker
         require(~s.registered[b])
         starting = s.state[b] == "RECOVERY"
@@ -581,7 +596,7 @@ class ZkCluster(Model):
             s.state[b] = "RUNNING"
         m._watchers_fire(s)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_receive_leader_and_isr(m, s, broker):
         """``ReplicaManager.becomeLeaderOrFollower`` (+ UpdateMetadata): the broker applies
         the controller's pending request — rejected whole if its controller epoch is older
@@ -606,7 +621,7 @@ class ZkCluster(Model):
 
     # == the controller =======================================================================
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_elect(m, s, broker):
         """``KafkaController.elect`` → ``registerControllerAndIncrementControllerEpoch``: with
         no ``/controller`` znode, a running registered broker creates it and bumps
@@ -625,7 +640,7 @@ class ZkCluster(Model):
         attempts = m._trigger_online(s, b, s.ctx_live[b], TRUE)
         m._finish_event(s, b, attempts, s.ctx_live[b])
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_process_broker_change(m, s, broker):
         """``KafkaController.processBrokerChange``: the controller reads ``/brokers/ids`` and
         compares it with its context — new brokers (``onBrokerStartup``), bounced brokers
@@ -663,7 +678,7 @@ class ZkCluster(Model):
         s.ctx_live[c] = live
         m._finish_event(s, c, attempts, new | bounced)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def controller_resign(m, s, broker):
         """``onControllerResignation``: a controller processes ``Expire`` (its session is
         gone; ``clearAndPut`` drops its queued events) or ``ControllerChange`` (``/controller``
@@ -674,7 +689,7 @@ class ZkCluster(Model):
                 (s.controller_epoch != s.ctrl_epoch[c]))
         m._forget_controller_role(s, c)
 
-    @action("broker", "broker")
+    @action("broker", "broker", fair="weak")
     def controller_controlled_shutdown(m, s, controller, broker):
         """``KafkaController.doControlledShutdown``: the controller adds the broker to
         ``shuttingDownBrokerIds``, moves leadership of every partition it leads (RF > 1) with
@@ -716,25 +731,33 @@ class ZkCluster(Model):
         require(s.shutdowns < m.max_shutdowns)
         if m.operator != "free":
             require(all_of(m.broker, lambda x: (x == b) | (s.state[x] == "RUNNING")))
-        if m.operator == "waits_for_isr":
+        if m.operator in ("waits_for_isr", "waits_for_controller"):
             require(all_of(m.partition, lambda p: s.isr[p].size() == len(m.replicas[p])))
+        if m.operator == "waits_for_controller":
+            require(any_of(m.broker, lambda c: m.active(s, c) & (s.state[c] == "RUNNING") &
+                           ~s.change_queued[c]))
+            require(all_of(m.broker, lambda x: s.inflight[x] == 0))
         s.shutdowns = s.shutdowns + 1
         s.state[b] = "PENDING_CONTROLLED_SHUTDOWN" if m.controlled_shutdown_enable \
             else "SHUTTING_DOWN"
         s.cs_attempts[b] = 0
         s.cs_exchange[b] = "NONE"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_send_controlled_shutdown(m, s, broker):
         """``KafkaServer.controlledShutdown``, one attempt: send ``ControlledShutdownRequest``
         to the controller (found in the metadata cache since KAFKA-9189); with no controller
-        the attempt fails at once."""
+        the attempt fails at once. Before KAFKA-9189 the broker reads ``/controller`` from
+        ZooKeeper, which blocks while the broker cannot reach ZooKeeper (its session is
+        gone): the shutdown waits until the connection is back."""
         b = broker
         require(s.state[b] == "PENDING_CONTROLLED_SHUTDOWN")
         require(s.cs_exchange[b] == "NONE")
+        if not m.fixed("KAFKA-9189"):
+            require(s.registered[b])
         s.cs_exchange[b] = ite(s.controller.is_some(), ShutdownExchange.REQUEST, ShutdownExchange.RETRY)
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_receive_controlled_shutdown_response(m, s, broker):
         """The broker reads the answer: no remaining partitions → SHUTTING_DOWN; otherwise it
         retries after ``controlled.shutdown.retry.backoff.ms``, and after
@@ -752,7 +775,7 @@ class ZkCluster(Model):
             s.cs_attempts[b] = tried
             s.cs_exchange[b] = "NONE"
 
-    @action("broker")
+    @action("broker", fair="weak")
     def broker_exit(m, s, broker):
         """The end of ``KafkaServer.shutdown``: ``LogManager.shutdown`` flushes every log
         (C20), the ZooKeeper session is closed (its ephemeral znodes vanish at once), the
@@ -785,7 +808,8 @@ class ZkCluster(Model):
         return m.is_up(s, r) & (s.view_leader[r][p] == leader) & \
             (s.view_epoch[r][p] == s.view_epoch[leader][p])
 
-    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b))
+    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
+            fair="weak")
     def leader_shrink_isr(m, s, partition, replica, leader):
         """``Partition.maybeShrinkIsr``: the leader drops a follower that stopped fetching or
         lags (for ``replica.lag.time.max.ms``), via AlterPartition."""
@@ -803,7 +827,8 @@ class ZkCluster(Model):
         s.isr[p] = s.isr[p] - r
         s.written_by[p] = s.controller_epoch
 
-    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b))
+    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
+            fair="weak")
     def leader_expand_isr(m, s, partition, replica, leader):
         """``Partition.maybeExpandIsr``: a follower that fetches at the leader's epoch and has
         caught up rejoins the ISR, via AlterPartition; the controller refuses replicas that
@@ -824,7 +849,7 @@ class ZkCluster(Model):
     # == logs and the producer (max_writes > 0) ==============================================
 
     @action("partition", "broker", "broker", where=lambda m, p, r, b: m.logs and
-            _pair(m, p, r, b))
+            _pair(m, p, r, b), fair="weak")
     def follower_fetch(m, s, partition, replica, leader):
         """``ReplicaFetcherThread``: the follower fetches at its leader epoch; the leader
         answers only at that epoch (KIP-320); the follower truncates where its log diverges
@@ -866,7 +891,7 @@ class ZkCluster(Model):
         replica_logs.acknowledge(s.acked[p], s.log[leader][p], n, m.max_writes)
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replica_set[p])
+            b in m.replica_set[p], fair="weak")
     def leader_complete_produce(m, s, partition, leader):
         """``DelayedProduce`` completes: the high watermark (the minimum log end over the
         ISR) passed the record and the ISR still has ``min.insync.replicas`` members
@@ -884,7 +909,7 @@ class ZkCluster(Model):
         s.produce_offset[p] = 0
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replica_set[p])
+            b in m.replica_set[p], fair="weak")
     def leader_fail_produce(m, s, partition, leader):
         """The DelayedProduce fails: the broker is no longer the leader
         (NOT_LEADER_OR_FOLLOWER); the producer may send a new record."""

@@ -4,9 +4,16 @@ Each safety property is split so a report names the one that broke; each docstri
 variant or configuration that refutes it (tests/test_kraft_cluster.py sees each one fail).
 """
 
-from kafkacheck.checker.lang import all_of, always, count_of, implies, sometimes
+from kafkacheck.checker.lang import (all_of, always, any_of, count_of, implies, leads_to,
+                                     sometimes, transition)
 from kafkacheck.model.kraft_cluster import KraftCluster
 from kafkacheck.model import replica_logs as logs
+
+
+def _out_of_epochs(m, s):
+    """No up leader, and no voter may start an election within ``max_epoch``."""
+    return ~any_of(m.voter, lambda c: (s.c_role[c] == "LEADER") & s.c_up[c]) & \
+        all_of(m.voter, lambda c: s.c_epoch[c] >= m.max_epoch)
 
 
 def _pairs(domain):
@@ -41,11 +48,15 @@ class KraftClusterSpec(KraftCluster):
         cut-off leader cannot commit)."""
         return ~s.two_committers & ~s.stale_commit
 
-    @always
+    @transition
     def isr_or_elr_election(m, s):
-        """Every leader came from the ISR or the ELR. Expected to hold unless
-        ``unclean.leader.election.enable``."""
-        return ~s.unclean_election
+        """Every step that gives a partition a new leader takes it from the ISR, the ELR or
+        the last known leader (``lastKnownElr``) before the step. Expected to hold unless
+        ``unclean.leader.election.enable``. (A step property: no ghost records the unclean
+        election.)"""
+        return all_of(m.partition, lambda p: implies(
+            s.leader[p].is_some() & (s.leader[p] != s.pre.leader[p]),
+            (s.pre.isr[p] | s.pre.elr[p] | s.pre.last_known[p]).contains(s.leader[p])))
 
     @always
     def no_fenced_leader(m, s):
@@ -101,6 +112,29 @@ class KraftClusterSpec(KraftCluster):
             return True
         return all_of(m.partition, lambda p: all_of(m.replicas[p], lambda b: implies(
             m.serves(s, p, b), logs.holds_acked(s.acked[p], s.log[b][p], m.max_writes))))
+
+    # -- liveness, under the model's fairness (the Raft timers, the broker's heartbeats, the
+    #    active controller's handling of them; not owed: crashes, isolations, the operator)
+    @leads_to
+    def controlled_shutdown_ends(m, s):
+        """A broker in controlled shutdown eventually leaves PENDING_CONTROLLED_SHUTDOWN (its
+        heartbeat gets SHUTDOWN_NOW, or it crashes), unless the controllers can no longer
+        elect a leader within ``max_epoch`` (the model's bound). Expected to hold."""
+        pending = lambda b: s.state[b] == "PENDING_CONTROLLED_SHUTDOWN"  # noqa: E731
+        return (any_of(m.broker, pending),
+                ~any_of(m.broker, pending) | _out_of_epochs(m, s))
+
+    @leads_to
+    def live_replica_gets_leader(m, s):
+        """A partition without a leader while one of its replicas is RUNNING, unfenced and
+        eligible eventually has a leader (or loses every such replica, or the controllers
+        run out of epochs). Expected to hold (ELR or the ISR supplies one)."""
+        def eligible(p):
+            return any_of(m.replicas[p], lambda b: (s.state[b] == "RUNNING") &
+                          ~s.fenced[b] & (s.isr[p] | s.elr[p]).contains(b))
+        return (any_of(m.partition, lambda p: s.leader[p].is_none() & eligible(p)),
+                all_of(m.partition, lambda p: s.leader[p].is_some() | ~eligible(p)) |
+                _out_of_epochs(m, s))
 
     @sometimes
     def controller_failover(m, s):

@@ -6,7 +6,8 @@ nothing happens cannot pass. "Expected to hold" means: with the fixes in place a
 property's configuration safeguards on; each docstring names the variant that refutes it.
 """
 
-from kafkacheck.checker.lang import Or, all_of, always, any_of, count_of, implies, sometimes
+from kafkacheck.checker.lang import (Or, all_of, always, any_of, count_of, implies, leads_to,
+                                     sometimes, transition)
 from kafkacheck.model.zk_cluster import ZkCluster
 
 
@@ -35,11 +36,27 @@ class ZkClusterSpec(ZkCluster):
         return all_of(m.partition, lambda p: all_of(
             _pairs(m.broker), lambda ab: _not_both_lead(m, s, p, *ab)))
 
-    @always
+    @transition
     def isr_only_election(m, s):
-        """Every election so far chose its leader from the partition's ISR (a clean
-        election). Expected to hold unless ``unclean.leader.election.enable=true``."""
-        return ~s.outside_isr_election
+        """Every step that gives a partition a new leader chooses it from the partition's
+        ISR before the step (a clean election). Expected to hold unless
+        ``unclean.leader.election.enable=true``. (A step property: it needs no ghost
+        variable recording that an unclean election happened.)"""
+        return all_of(m.partition, lambda p: implies(
+            s.leader[p].is_some() & (s.leader[p] != s.pre.leader[p]),
+            s.pre.isr[p].contains(s.leader[p])))
+
+    @transition
+    def zk_epochs_never_decrease(m, s):
+        """No step lowers an epoch that ZooKeeper holds: ``/controller_epoch``, a
+        partition's leader epoch, or the controller epoch recorded in its state znode
+        (INV-EPOCH, the half about writes). Expected to hold, even ``--before KAFKA-6082``:
+        the controller re-reads the znode and does not write over a newer controller's
+        epoch. Without that re-read a zombie controller, fenced by no CheckOp, writes its
+        older epoch into the znode (a seeded variant in tests/test_zk_cluster.py)."""
+        return (s.controller_epoch >= s.pre.controller_epoch) & all_of(
+            m.partition, lambda p: (s.leader_epoch[p] >= s.pre.leader_epoch[p]) &
+            (s.written_by[p] >= s.pre.written_by[p]))
 
     @always
     def leader_in_isr(m, s):
@@ -156,6 +173,60 @@ class ZkClusterSpec(ZkCluster):
         return implies(any_of(m.broker, lambda b: m.is_up(s, b)),
                        any_of(m.broker, lambda b: s.client_known.contains(b) & m.is_up(s, b)))
 
+    # -- liveness (under the model's fairness: the controller, ZooKeeper's session timer,
+    #    the network and the shutdown procedure keep going; faults and the operator owe
+    #    nothing) ---------------------------------------------------------------------------
+    @leads_to
+    def live_isr_member_gets_leader(m, s):
+        """Whenever a partition has a live ISR member (running and registered in
+        ZooKeeper) but no serving leader, eventually every such partition is served, or has
+        no live ISR member left. Expected to hold under fairness (the controller elects from
+        the ISR, the LeaderAndIsr arrives); without fairness the controller may simply never
+        act. Within the bounds: a behaviour in which the controller is gone and
+        ``max_controller_epoch`` forbids electing another has left the explored model, and
+        counts as settled (otherwise every such bound would read as a liveness bug)."""
+        def live(b):
+            return m.is_up(s, b) & s.registered[b]
+
+        def has_live_isr(p):
+            return any_of(m.replicas[p], lambda b: s.isr[p].contains(b) & live(b))
+        return (any_of(m.partition, lambda p: has_live_isr(p) & ~m.served(s, p)),
+                all_of(m.partition, lambda p: m.served(s, p) | ~has_live_isr(p)) |
+                _out_of_controller_epochs(m, s))
+
+    @leads_to
+    def controlled_shutdown_ends(m, s):
+        """A broker in controlled shutdown eventually leaves PENDING_CONTROLLED_SHUTDOWN:
+        the controller moved its leadership away ("completes"), or its retries ran out and it
+        shuts down uncleanly ("gives up"), or it crashed. Expected to hold; refuted
+        ``--before KAFKA-9189`` (the broker looks the controller up in ZooKeeper, which it
+        cannot reach, and hangs)."""
+        pending = lambda b: s.state[b] == "PENDING_CONTROLLED_SHUTDOWN"  # noqa: E731
+        return (any_of(m.broker, pending), ~any_of(m.broker, pending))
+
+    @leads_to
+    def caught_up_replica_rejoins_isr(m, s):
+        """A follower that is running, registered, fetching from its partition's serving
+        leader at the leader's epoch and holding the leader's whole log, but outside the ISR,
+        does not stay so forever: the leader's ISR expansion (AlterPartition, accepted by an
+        active controller) eventually applies, or the follower stops being such a replica.
+        Expected to hold under fairness."""
+        def stuck(p):
+            out = []
+            for L in m.replicas[p]:
+                for r in m.replicas[p]:
+                    if r is L:
+                        continue
+                    caught = (m.match_len(s, r, L, p) == s.log[L][p].length()) \
+                        if m.logs else True
+                    out.append(m.serves(s, p, L) & (s.state[r] == "RUNNING") &
+                               s.registered[r] & (s.view_leader[r][p] == L) &
+                               (s.view_epoch[r][p] == s.view_epoch[L][p]) & caught &
+                               ~s.isr[p].contains(r))
+            return Or(*out)
+        some = any_of(m.partition, stuck)
+        return (some, ~some | _out_of_controller_epochs(m, s))
+
     # -- sanity: the model gets somewhere ---------------------------------------------------
     @sometimes
     def failover_completes(m, s):
@@ -183,6 +254,12 @@ class ZkClusterSpec(ZkCluster):
         if not m.logs or m.acks == "0":
             return True
         return any_of(m.partition, lambda p: s.acked[p].length() > 0)
+
+
+def _out_of_controller_epochs(m, s):
+    """No controller, and the model's bound forbids electing one (a liveness property does
+    not judge what lies beyond the bounds)."""
+    return s.controller.is_none() & (s.controller_epoch >= m.max_controller_epoch)
 
 
 def _not_both_lead(m, s, p, a, b):

@@ -36,16 +36,21 @@ FLAGS = {
     "check": ["--engine", "--max-depth", "--max-states", "--time-limit", "--query-time-limit",
               "--property", "--before", "--format", "--trace-out", "--trace-format", "-p",
               "--exact", "--coverage", "--show-examples", "--slow", "--list", "--force",
-              "--no-progress", "--bogus", "--config", "--junit-xml"],
+              "--no-progress", "--bogus", "--config", "--junit-xml", "--liveness",
+              "--fairness", "--seed", "--traces", "--depth"],
     "prove": ["--property", "--induction", "--strengthen", "--base-depth", "--time-limit",
-              "--query-time-limit", "--format", "-p", "--before", "--bogus", "--config"],
+              "--query-time-limit", "--format", "-p", "--before", "--bogus", "--config",
+              "--auto"],
     "graph": ["--format", "--max-states", "--out", "-p", "--before", "--force", "--time-limit",
               "--bogus", "--config"],
     "models": ["--format", "--bogus"],
     "quorum": ["table", "check", "reconfig", "--voters", "--ids", "--rule", "--groups",
                "--weight", "--config", "--limit", "--max", "--from", "--to", "--format"],
 }
-VALUED = {"--engine": ["bfs", "dfs", "bmc", "batch", ""], "--format":
+VALUED = {"--engine": ["bfs", "dfs", "bmc", "batch", "simulate", ""],
+          "--fairness": ["none", "weak", "strong", "fair", ""],
+          "--seed": ["0", "7", "-1", "x"], "--traces": ["1", "3", "0"], "--depth": ["0", "5", "-2"],
+          "--format":
           ["text", "json", "dot", "graphml", "xml", ""], "--trace-format":
           ["text", "json", "itf", "svg"], "--property": ["leader_in_isr", "nope", "", "type_ok",
                                                          "controller_elected"],

@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["kafkacheck.checker", "kafkacheck.checker.lang", "kafkacheck.checker.system",
-           "kafkacheck.testing", "kafkacheck.specs.config"]
+           "kafkacheck.testing", "kafkacheck.specs.config", "kafkacheck.checker.simulate",
+           "kafkacheck.checker.symbolic.houdini"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kafkacheck.checker import bfs
-from kafkacheck.checker.lang import ParameterError
+from kafkacheck.checker.lang import ParameterError, when
 from kafkacheck.specs.catalog import MODELS
 from kafkacheck.specs.unavailability import Cut, measure
 from kafkacheck.specs.zk_cluster import ZkClusterSpec
@@ -23,7 +23,7 @@ def check(settings=None, before=(), properties=None):
 
 def test_registered_in_catalog():
     assert MODELS["zk-cluster"] is ZkClusterSpec
-    assert set(ZkClusterSpec.fixes) == {"KAFKA-6082", "KIP-380", "KAFKA-14140"}
+    assert set(ZkClusterSpec.fixes) == {"KAFKA-6082", "KIP-380", "KAFKA-14140", "KAFKA-9189"}
 
 
 def test_default_holds_with_every_property():
@@ -267,3 +267,83 @@ def test_the_leader_epoch_constraint_has_tlc_semantics():
     r = check({"max_leader_epoch": 1})
     r.assert_holds()
     assert (r.distinct_states, r.states_generated, r.depth) == (71413, 228406, 24)
+
+
+# -- step properties (they replaced the ghost outside_isr_election) -----------------------
+
+def test_isr_only_election_is_a_step_property_ending_at_the_unclean_election():
+    r = check({"unclean.leader.election.enable": "true", "max_crashes": 2,
+               "max_shutdowns": 0}, properties=["isr_only_election"])
+    r.assert_violation("isr_only_election")
+    v = r.violation
+    assert v.kind == "transition"
+    before, after = v.steps[-2].state, v.steps[-1].state
+    new = after["leader"][0]
+    assert new is not None and new != before["leader"][0] and new not in before["isr"][0]
+    assert check(properties=["isr_only_election"]).verdict == "holds"
+
+
+class _NoReread(ZkClusterSpec):
+    """Seeded bug: the controller writes the partition znode without re-reading it, so a
+    zombie controller (before KAFKA-6082) overwrites a newer controller's epoch."""
+
+    def _zk_write_partition(m, s, c, p, cond, leader, isr):
+        commit = cond
+        if m.fixed("KAFKA-6082"):
+            commit = cond & (s.ctrl_epoch[c] == s.controller_epoch)
+        with when(commit):
+            if leader is not None:
+                s.leader[p] = leader
+            s.isr[p] = isr
+            s.leader_epoch[p] = s.leader_epoch[p] + 1
+            s.written_by[p] = s.ctrl_epoch[c]
+        return cond
+
+
+def test_epochs_never_decrease_is_refuted_by_a_zombie_write_without_the_reread():
+    assert check(before={"KAFKA-6082"}, properties=["zk_epochs_never_decrease"]).verdict \
+        == "holds"
+    spec = _NoReread.from_settings({}, before={"KAFKA-6082"})
+    r = bfs(spec.compile(), properties=["zk_epochs_never_decrease"])
+    r.assert_violation("zk_epochs_never_decrease")
+    last = r.violation.steps
+    assert last[-1].state["written_by"][0] < last[-2].state["written_by"][0]
+    fixed = bfs(_NoReread.from_settings({}).compile(), properties=["zk_epochs_never_decrease"])
+    assert fixed.verdict == "holds"
+
+
+# -- liveness ----------------------------------------------------------------------------
+
+from kafkacheck.checker.lang import FALSE, action, require  # noqa: E402
+from kafkacheck.model.zk_cluster import _pair  # noqa: E402
+
+DURABLE = {"max_writes": 1, "max_shutdowns": 0}
+
+
+class _NoExpand(ZkClusterSpec):
+    """Seeded bug: leaders never re-admit a follower to the ISR."""
+
+    @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
+            fair="weak")
+    def leader_expand_isr(m, s, partition, replica, leader):
+        require(FALSE)
+
+
+def test_a_caught_up_follower_rejoins_the_isr_unless_expansion_is_gone():
+    spec = ZkClusterSpec.from_settings({k: str(v) for k, v in DURABLE.items()})
+    r = bfs(spec.compile(), properties=["caught_up_replica_rejoins_isr"])
+    assert r.verdict == "holds" and r.distinct_states == 8542
+    bad = _NoExpand.from_settings({k: str(v) for k, v in DURABLE.items()})
+    r = bfs(bad.compile(), properties=["caught_up_replica_rejoins_isr"])
+    r.assert_violation("caught_up_replica_rejoins_isr")
+    v = r.violation
+    assert v.is_lasso and v.kind == "leads_to"
+    # the loop's states keep a caught-up follower outside the ISR
+    assert all(len(st.state["isr"][0]) < 3 for st in v.steps[v.loop:])
+
+
+def test_liveness_needs_fairness_on_zk_cluster():
+    spec = ZkClusterSpec.from_settings({k: str(v) for k, v in DURABLE.items()})
+    r = bfs(spec.compile(), properties=["caught_up_replica_rejoins_isr"], fairness="none")
+    r.assert_violation("caught_up_replica_rejoins_isr", length=4)
+    assert r.violation.action_path()[-1] == "stutter" and r.violation.loop == 3

@@ -25,7 +25,7 @@ from ..lang.pycodegen import may_leave
 from ..result import CheckResult
 from ..stop import stop_reason
 from .hashset import FingerprintSet
-from .packing import Gathered, PackedColumns, Packer
+from .packing import Gathered, PackedColumns, Packer, StepColumns
 from .vectorize import as_int, as_mask, kernel, unsupported
 
 #: states expanded together; bounds the memory of one chunk's candidates
@@ -102,6 +102,8 @@ class _Batch:
         self.updates = [kernel(list(i.updates.values())) for i in actions]
         self.limits = kernel(self.constraints)
         self.props = kernel([*self.always, *self.sometimes.values()])
+        # step properties: over a parent's rows stacked on its candidate's (slots W..2W-1)
+        self.steps = kernel([exprs[n] for n in search.steps]) if search.steps else None
         self.seen = FingerprintSet()
         self.symmetry = search.symmetry
         # parent links: 4 bytes while indices fit, 2 for the successor's rank at its parent
@@ -264,6 +266,14 @@ class _Batch:
         bp = np.flatnonzero(bad_parent)
         if len(bp):
             stop, stop_kind = int(first[bp[0]]), ("parent", int(bp[0]))
+        # step properties, on every candidate (bfs checks each step before its target)
+        if self.steps is not None and m:
+            ok = np.ones(m, dtype=bool)
+            for v in self.steps(StepColumns(cols, parent, cand)):
+                ok &= as_mask(v, m)
+            bad_step = np.flatnonzero(~ok)
+            if len(bad_step) and bad_step[0] < stop:
+                stop, stop_kind = int(bad_step[0]), ("step", int(bad_step[0]))
         checked = outside | fresh
         # properties only where bfs checks them: the new states and those outside
         chk = np.flatnonzero(checked)
@@ -277,7 +287,12 @@ class _Batch:
                 stop, stop_kind = int(viol[0]), ("always", int(viol[0]))
         room = None if s.max_states is None else s.max_states - self.n
         new_ranks = np.flatnonzero(fresh)
-        if room is not None and len(new_ranks) > room and new_ranks[room] < stop:
+        # bfs meets the state limit before it checks the new state's invariants (but after
+        # the step properties and a parent's errors): at the same candidate, the limit wins
+        # over an invariant violation only
+        if room is not None and len(new_ranks) > room and (
+                new_ranks[room] < stop or (new_ranks[room] == stop and stop_kind is not None
+                                           and stop_kind[0] == "always")):
             stop, stop_kind = int(new_ranks[room]), ("limit", int(new_ranks[room]))
         include = stop_kind is not None and stop_kind[0] == "always"
         end = stop + 1 if include else stop
@@ -327,6 +342,11 @@ class _Batch:
                 self._on_new(cand, at, index_of, parent, pos, base)
                 raise AssertionError("batch: the per-state code found no violation where the "
                                      "batch code did")
+            if kind == "step":
+                s.step_violated(cols.state(int(parent[at])), cand.state(at),
+                                base + int(parent[at]), int(pos[at]))
+                raise AssertionError("batch: the per-state code found no step violation "
+                                     "where the batch code did")
             s.stop_reason = "max_states"
             raise _Found
         # the kept states, packed (``words`` has a column per candidate inside)

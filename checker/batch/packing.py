@@ -128,3 +128,17 @@ class Gathered:
         if got is None:
             got = self._rows[slot] = self.cols[slot][self.on]
         return got
+
+
+class StepColumns:
+    """A step read like columns by a step property's kernel: slots 0..W-1 are the parent's
+    (of each candidate), W..2W-1 the candidate's own."""
+
+    def __init__(self, parents, parent_index: np.ndarray, cand: PackedColumns):
+        self.width = cand.shape[0]
+        self.before = Gathered(parents, parent_index)
+        self.after = cand
+        self.shape = (2 * self.width, cand.shape[1])
+
+    def __getitem__(self, slot):
+        return self.before[slot] if slot < self.width else self.after[slot - self.width]

@@ -62,6 +62,18 @@ ENGINES = engines.names()
               help="Format of --trace-out (default: from its suffix, else text); json or "
                    "itf without --trace-out prints the trace so on stdout, the report on "
                    "stderr.")
+@click.option("--liveness", is_flag=True,
+              help="Also check every liveness property (eventually, leads_to): a second pass "
+                   "over the whole reachable graph; --property NAME checks one.")
+@click.option("--fairness", type=click.Choice(["none", "weak", "strong"]), default=None,
+              help="Liveness: make every action this fair, overriding the model's "
+                   "declarations (default: as declared).")
+@click.option("--seed", type=click.IntRange(0, 2 ** 63 - 1), default=None,
+              help="simulate: the random seed (default 0); the same seed gives the same walks.")
+@click.option("--traces", type=click.IntRange(1, MAX_COUNT), default=None,
+              help="simulate: how many random walks (default 100).")
+@click.option("--depth", type=click.IntRange(0, MAX_DEPTH), default=None,
+              help="simulate: the most steps per walk (default 100).")
 @click.option("--show-examples", is_flag=True, help="Print the sometimes-properties' examples.")
 @click.option("--coverage", is_flag=True, help="Print how often each action fired.")
 @click.option("--progress/--no-progress", default=None,
@@ -71,7 +83,8 @@ ENGINES = engines.names()
 @click.pass_context
 def check_command(ctx, target, params, configs, before, properties, engine, max_depth,
                   max_states, time_limit, query_time_limit, memory_limit, exact, symmetry, fmt,
-                  trace_out, junit_xml, force, trace_format, show_examples, coverage, progress,
+                  trace_out, junit_xml, force, trace_format, liveness, fairness, seed, traces,
+                  depth, show_examples, coverage, progress,
                   slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
 
@@ -93,7 +106,10 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
-                                ("--exact", exact), ("--symmetry", symmetry)) if v]
+                                ("--exact", exact), ("--symmetry", symmetry),
+                                ("--liveness", liveness),
+                                ("--fairness", fairness), ("--seed", seed is not None),
+                                ("--traces", traces), ("--depth", depth is not None)) if v]
         if given:
             raise UserError(f"{given[0]} needs a TARGET; the suite runs each check as recorded")
         if junit_xml is not None:
@@ -120,7 +136,8 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
             if trace_out is not None and os.path.abspath(junit_xml) == os.path.abspath(trace_out):
                 raise UserError("--junit-xml and --trace-out name the same file; give two")
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
-                  time_limit, exact, progress, query_time_limit, symmetry=symmetry)
+                  time_limit, exact, progress, query_time_limit, symmetry=symmetry,
+                  liveness=liveness, fairness=fairness, simulation=(seed, traces, depth))
         run.config = applied
         echo_config(applied)  # once the model is built: bad input stays one line
         result = run.execute(clock.hand_over())
@@ -144,7 +161,8 @@ class Run:
 
     def __init__(self, target: Target, settings, before, properties, engine, max_depth,
                  max_states, time_limit, exact, progress, query_time_limit=None, *,
-                 symmetry=False):
+                 symmetry=False, liveness=False, fairness=None,
+                 simulation=(None, None, None)):
         spec = target.spec
         self.target = target
         self.settings = settings
@@ -158,9 +176,42 @@ class Run:
         self.max_depth = max_depth if max_depth is not None else (spec.max_depth if spec else None)
         self.properties = list(properties) or (spec.properties if spec else None)
         self._check_properties()
+        self.liveness = liveness
+        self.fairness = fairness or (spec.fairness if spec else None)
         self.options = dict(properties=self.properties, max_depth=self.max_depth,
                             max_states=max_states, time_limit=time_limit)
-        if self.engine != "bmc":
+        live = engines.wants_liveness(self.system, {"properties": self.properties,
+                                                    "liveness": liveness})
+        if live and not engines.get(self.engine).liveness and \
+                engines.get(self.engine).explicit is False:
+            raise UserError(f"engine {self.engine} cannot check liveness property {live[0]} "
+                            f"(engines that can: {', '.join(engines.supporting('liveness'))})")
+        if live and self.max_depth is not None:
+            raise UserError(f"liveness property {live[0]} needs the whole reachable graph; "
+                            "drop --max-depth (or check only safety properties)")
+        if self.fairness is not None and not live:
+            raise UserError("--fairness applies to liveness properties; name one with "
+                            "--property or give --liveness")
+        self.simulation = simulation
+        if self.engine != "simulate" and any(v is not None for v in simulation):
+            raise UserError("--seed, --traces and --depth apply to --engine simulate")
+        if self.engine == "simulate":
+            if live:
+                raise UserError(f"liveness property {live[0]} cannot be refuted by a finite "
+                                "random walk; check it with bfs or dfs")
+            for flag, bad in (("--exact", exact), ("--max-states", max_states),
+                              ("--max-depth", max_depth), ("--query-time-limit",
+                                                           query_time_limit)):
+                if bad:
+                    raise UserError(f"{flag} does not apply to --engine simulate "
+                                    "(--depth bounds each walk)")
+            seed, traces, depth = simulation
+            self.options = dict(properties=self.properties, time_limit=time_limit,
+                                seed=seed or 0, traces=traces or 100,
+                                depth=100 if depth is None else depth)
+        elif self.engine != "bmc":
+            self.options["liveness"] = liveness
+            self.options["fairness"] = self.fairness
             if query_time_limit is not None:
                 raise UserError("--query-time-limit applies to --engine bmc only")
             self.options["exact"] = exact
@@ -219,7 +270,14 @@ class Run:
         if not (spec and self.max_depth == spec.max_depth):
             opts.append(("--max-depth", self.max_depth))
         opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact),
-                 ("--symmetry", self.symmetry and not (spec and spec.symmetry))]
+                 ("--symmetry", self.symmetry and not (spec and spec.symmetry)),
+                 ("--liveness", self.liveness)]
+        if not (spec and self.fairness == spec.fairness):
+            opts.append(("--fairness", self.fairness))
+        if self.engine == "simulate":
+            seed, traces, depth = self.simulation
+            opts += [("--seed", seed or 0), ("--traces", traces or 100),
+                     ("--depth", 100 if depth is None else depth)]
         return reproduce("check", self.target.name, self.settings, self.before, opts)
 
     def execute(self, time_left=None):
@@ -228,6 +286,11 @@ class Run:
         guard.phase = f"checking with {self.engine}"
         if time_left is not None:
             self.options["time_limit"] = time_left
+        if self.engine == "simulate":
+            from ..simulate import simulate
+            result = simulate(self.system, **self.options)
+            result.build_seconds = self.build_seconds
+            return result
         if self.engine == "bmc":
             try:
                 from ..symbolic.bmc import bmc
@@ -263,6 +326,14 @@ class Run:
             lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))
             lines.append("")
         lines.append(_stats_line(result))
+        if result.liveness:
+            lv = result.liveness
+            lines.append(f"Liveness: a second pass over the whole graph ({lv['edges'] or 0:,} "
+                         f"edges), {lv['seconds']:.2f} s of the {result.seconds:.2f} s search; "
+                         f"fairness {lv['fairness']}")
+        if result.unchecked:
+            lines.append(f"Note: liveness properties not checked: {', '.join(result.unchecked)}"
+                         " (--liveness checks them, or --property NAME one)")
         lines.extend(_property_lines(result))
         if show_examples:
             for name, ex in result.examples.items():
@@ -272,6 +343,11 @@ class Run:
             lines.append("Coverage (fired / new states):")
             lines.extend(f"  {c.action:<48} {c.fired:>10,} {c.new_states:>10,}"
                          for c in result.coverage)
+        elif result.engine == "simulate":
+            never = [c.action for c in result.coverage if c.fired == 0]
+            if never:
+                lines.append(f"Note: {len(never)} action(s) never taken by a walk, e.g. "
+                             f"{never[0]} (--coverage lists each action's count)")
         else:
             never = [c.action for c in result.coverage if c.fired == 0]
             if never and result.complete:
@@ -302,6 +378,12 @@ def _stats_line(result) -> str:
     rate = f"{result.states_per_second:,.0f} states/s" if result.distinct_states else ""
     if result.engine == "bmc":
         return f"Engine bmc: bound {result.depth}, {result.seconds:.2f} s"
+    if result.engine == "simulate":
+        b = result.bound
+        return (f"Engine simulate: {b['walks']:,} random walk(s) of up to {b['depth']} steps "
+                f"(seed {b['seed']}): {result.distinct_states:,} distinct states visited, "
+                f"{result.states_generated:,} generated, longest walk {result.depth}, "
+                f"{result.seconds:.2f} s search + {result.build_seconds:.2f} s build")
     fp = "exact state storage" if result.fingerprints == "exact" else \
         f"64-bit fingerprints, collision probability {result.collision_probability:.1e}"
     depth = f"longest path explored {result.depth}" if result.engine == "dfs" else \
@@ -343,10 +425,30 @@ def _property_lines(result) -> list[str]:
 
 
 def _verdict_line(result) -> str:
+    if result.engine == "simulate":
+        b = result.bound
+        walks = f"{b['walks']:,} random walk(s) of up to {b['depth']} steps (seed {b['seed']})"
+        if result.verdict == "violated":
+            v = result.violation
+            return (f"Verdict: violated: {v.property}, by a random walk of {v.length} steps "
+                    "(not necessarily shortest)")
+        if result.verdict == "incomplete" and result.stop_reason == "simulation":
+            missing = [n for n, st in result.status().items()
+                       if st == "not_reached_before_stop"]
+            return (f"Verdict: incomplete: no violation in {walks}, but no walk reached "
+                    f"{', '.join(missing)}; not a proof.")
+        if result.verdict == "incomplete":
+            return (f"Verdict: incomplete: stopped ({result.stop_reason}) after "
+                    f"{b['walks']:,} walk(s); no violation found so far.")
+        return (f"Verdict: holds in {walks}: no walk broke a checked property; not a proof "
+                "(the walks sample the space, they do not exhaust it).")
     if result.verdict == "violated":
         v = result.violation
         if v.kind == "sometimes":
             return f"Verdict: violated: no reachable state satisfies {v.property}."
+        if v.is_lasso:
+            return (f"Verdict: violated: {v.property} ({v.kind}), on a fair behaviour: a lasso "
+                    f"of {v.length} steps (stem {v.loop}, loop {v.loop_length})")
         return f"Verdict: violated: {v.property}, shortest trace {v.length} steps" \
             if engines.get(result.engine).shortest_traces else \
             f"Verdict: violated: {v.property}, trace of {v.length} steps (not necessarily shortest)"
@@ -365,7 +467,9 @@ def _verdict_line(result) -> str:
     if vacuous:
         real = [n for n in result.properties if n not in vacuous and
                 result.kinds.get(n) != "sometimes"]
-        inner = (f"{len(real)} of {len(real) + len(vacuous)} invariants checked; "
+        noun = "invariants" if all(result.kinds.get(n) == "always" for n in real + vacuous) \
+            else "properties"
+        inner = (f"{len(real)} of {len(real) + len(vacuous)} {noun} checked; "
                  f"{len(vacuous)} vacuous, constant true in this configuration: "
                  f"{', '.join(vacuous)}")
     note = f" ({inner})" if inner else ""

@@ -45,10 +45,14 @@ def _bad_input(message: str):
 @click.option("--memory-limit", type=click.IntRange(64, 2 ** 40), default=None, metavar="MB",
               help="Give up (outcome unknown, exit 3) past this much memory (default: 3/4 of "
                    "the machine's).")
+@click.option("--auto", is_flag=True,
+              help="Houdini: find the largest set of the model's always-properties that is "
+                   "inductive together (no --strengthen needed), report what it dropped and "
+                   "why; with --property, exit 0 when those are in the set.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_context
 def prove_command(ctx, target, params, configs, before, properties, k, strengthen, base_depth,
-                  time_limit, query_time_limit, memory_limit, fmt):
+                  time_limit, query_time_limit, memory_limit, auto, fmt):
     """Prove TARGET's always-properties for every depth: k-induction with Z3.
 
     \b
@@ -65,14 +69,22 @@ def prove_command(ctx, target, params, configs, before, properties, k, strengthe
     from . import guard
     settings = parse_settings(params)
     guard.limit_memory(memory_limit or guard.default_memory_mb())
+    if auto:
+        for flag, given in (("--strengthen", strengthen), ("--induction", k != 1),
+                            ("--base-depth", base_depth)):
+            if given:
+                raise _bad_input(f"--auto chooses the lemmas itself, by 1-induction: drop "
+                                 f"{flag}")
+        ctx.exit(_auto(target, configs, settings, before, properties, time_limit,
+                       query_time_limit, fmt))
     with guard.deadline(time_limit) as clock:
         resolved, settings, applied = resolve_configured(target, configs, settings)
         target = resolved.name
         model, system = resolved.system(settings, before)
         time_left = clock.hand_over()
-        always = system.select(kinds=("always",))
-        system.select([*properties, *strengthen], kinds=("always",),
-                      purpose="proved or used as lemmas")
+        always = system.select(kinds=("always", "transition"))
+        system.select(list(properties), kinds=("always", "transition"), purpose="proved")
+        system.select(list(strengthen), kinds=("always",), purpose="used as lemmas")
         if not always:
             raise _bad_input(f"model {system.name} has no always-properties to prove")
         echo_config(applied)  # once the input is known good: bad input stays one line
@@ -165,3 +177,79 @@ def _text(model, system, results, argv) -> str:
                 lines.extend("    " + ln for ln in trace_text(r.counterexample).splitlines())
     lines.append(f"Reproduce: {argv}")
     return "\n".join(lines) + "\n"
+
+
+# -- --auto: Houdini ---------------------------------------------------------------------------
+
+def _auto(target, configs, settings, before, properties, time_limit, query_time_limit,
+          fmt) -> int:
+    from ..symbolic.houdini import houdini
+    from . import guard
+    with guard.deadline(time_limit) as clock:
+        resolved, settings, applied = resolve_configured(target, configs, settings)
+        target = resolved.name
+        model, system = resolved.system(settings, before)
+        time_left = clock.hand_over()
+        candidates = system.select(kinds=("always", "transition"))
+        if not candidates:
+            raise _bad_input(f"model {system.name} has no always- or step properties for "
+                             "--auto to try")
+        goals = system.select(list(properties), kinds=("always", "transition"),
+                              purpose="proved") if properties else list(candidates)
+        echo_config(applied)  # once the input is known good: bad input stays one line
+        guard.phase = "proving (Houdini)"
+        r = houdini(system, candidates=candidates, time_limit=time_left,
+                    query_time_limit=query_time_limit)
+    guard.phase = "writing the results"
+    argv = reproduce("prove", target, settings, before,
+                     [*(("--property", p) for p in properties), ("--auto", True)])
+    missing = [g for g in goals if g not in r.proved]
+    false_at_start = [d.property for d in r.dropped if d.cti is None and d.property in goals]
+    outcome = "unknown" if r.outcome == "unknown" else "refuted" if false_at_start else \
+        "not_inductive" if missing else "proved"
+    if fmt == "json":
+        click.echo(json.dumps({
+            "target": target, "model": system.name, "params": model.param_values(),
+            "before": sorted(model.before), "engine": "houdini", "outcome": outcome,
+            "goals": goals, "candidates": r.candidates, "proved": r.proved,
+            "vacuous": r.vacuous, "rounds": r.rounds, "seconds": round(r.seconds, 3),
+            "reason": r.reason or None,
+            "dropped": [{"property": d.property, "round": d.round, "reason": d.reason,
+                         "state": to_json(d.state),
+                         "cti": None if d.cti is None else {
+                             "before": to_json(d.cti.before), "action": d.cti.action,
+                             "after": to_json(d.cti.after),
+                             "changed": {k: [to_json(a), to_json(b)] for k, (a, b) in
+                                         changes(d.cti.before, d.cti.after).items()}}}
+                        for d in r.dropped],
+            "command": argv}, indent=2))
+    else:
+        lines = [header(system.name, model.param_values(), model.before)]
+        lines.append(f"Houdini over {len(r.candidates)} candidates (every always- and step "
+                     f"property): {r.rounds} round(s) of 1-induction, {r.seconds:.2f} s")
+        if r.outcome == "unknown":
+            lines.append(f"  UNKNOWN: {r.reason}; nothing is proved")
+        else:
+            vac = [n for n in r.proved if n in r.vacuous]
+            real = [n for n in r.proved if n not in r.vacuous]
+            lines.append(f"  PROVED for every depth, inductive together ({len(real)}): "
+                         f"{', '.join(real) or 'none'}")
+            if vac:
+                lines.append(f"  vacuous (constant true in this configuration): {', '.join(vac)}")
+            if r.dropped:
+                lines.append(f"  dropped ({len(r.dropped)}; not proved, which is not refuted: "
+                             "each may still hold with a lemma outside the candidates):")
+            for d in r.dropped:
+                lines.append(f"    {d.property}: {d.reason}")
+                if d.cti is None:
+                    lines.extend(f"      {k} = {show(v)}" for k, v in d.state.items())
+                else:
+                    lines.extend(f"      {k}: {show(a)} -> {show(b)}" for k, (a, b) in
+                                 changes(d.cti.before, d.cti.after).items())
+        if properties:
+            lines.append(f"Goals: {', '.join(goals)}: " + (
+                "every one proved" if outcome == "proved" else
+                f"not proved: {', '.join(missing)}"))
+        lines.append(f"Reproduce: {argv}")
+        click.echo("\n".join(lines))
+    return EXIT[outcome]

@@ -23,12 +23,14 @@
 
 from .errors import ModelError, ParameterError, TracingError
 from .expr import FALSE, TRUE, And, Expr, Not, Or, implies, ite, maximum, minimum, set_of
-from .model import Model, Param, action, always, constraint, sometimes
+from .model import (Model, Param, action, always, constraint, eventually, leads_to,
+                    sometimes, transition)
 from .tracing import all_of, any_of, choose, count_of, first, require, when
 from .types import Bool, Domain, Enum, Int, Map, Maybe, Seq, Set
 
 __all__ = [
-    "Model", "Param", "action", "always", "sometimes", "constraint",
+    "Model", "Param", "action", "always", "sometimes", "constraint", "transition",
+    "eventually", "leads_to",
     "Bool", "Int", "Enum", "Domain", "Maybe", "Set", "Map", "Seq",
     "TRUE", "FALSE", "require", "when", "choose", "ite", "And", "Or", "Not", "implies", "minimum", "maximum",
     "all_of", "any_of", "set_of", "count_of", "first", "Expr",

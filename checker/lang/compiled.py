@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..fingerprint import encoder
 from ..system import PropertyInfo, TransitionSystem
 from .model import Built, Model
-from .pycodegen import OutOfRange, compile_first_false, compile_successors
+from .pycodegen import (OutOfRange, compile_first_false, compile_first_false_step,
+                        compile_successors)
 
 
 class CompiledSystem(TransitionSystem):
@@ -27,7 +28,15 @@ class CompiledSystem(TransitionSystem):
                                         bool(p.expr.value) if p.expr.is_const else None)
                            for p in built.properties]
         self.check_deadlock = built.check_deadlock
+        self.fairness = [a.fair for a in built.actions]
+        #: action index -> the predicate (of a state) under which it is fair, where only
+        #: part of it is (``@action(fair_when=...)``)
+        self.fair_conditions = {i: _holds(compile_first_false(built, [a.fair_when]))
+                                for i, a in enumerate(built.actions)
+                                if a.fair_when is not None and a.fair != "none"}
         self._exprs = {p.name: p.expr for p in built.properties}
+        self._triggers = {p.name: p.trigger for p in built.properties
+                          if p.trigger is not None}
         self.successors = compile_successors(built)
         self._first_false = {}
         self._vacuous: dict[tuple, list[str]] = {}
@@ -42,6 +51,19 @@ class CompiledSystem(TransitionSystem):
             fn = self._first_false[key] = compile_first_false(
                 self.built, [self._exprs[n] for n in key])
         return fn
+
+    def first_false_step(self, names):
+        key = ("step", *names)
+        fn = self._first_false.get(key)
+        if fn is None:
+            fn = self._first_false[key] = compile_first_false_step(
+                self.built, [self._exprs[n] for n in names])
+        return fn
+
+    def liveness_predicates(self, name):
+        trigger = self._triggers.get(name)
+        p = None if trigger is None else _holds(compile_first_false(self.built, [trigger]))
+        return p, _holds(self.first_false([name]))
 
     def decode(self, state):
         return self.layout.decode(state)
@@ -68,6 +90,10 @@ class CompiledSystem(TransitionSystem):
         t = self.layout.slot_types[err.slot]
         return (f"{self.actions[err.action]} writes {err.value} to "
                 f"{self.layout.slot_names[err.slot]}, outside its range {t.lo()}..{t.hi()}")
+
+
+def _holds(first_false):
+    return lambda s: first_false(s) < 0
 
 
 def compile_model(model: Model) -> CompiledSystem:

@@ -112,18 +112,36 @@ class Param:
 
 # -- decorators ----------------------------------------------------------------------------
 
-def action(*over: str, where=None):
+FAIRNESS = ("none", "weak", "strong")
+
+
+def action(*over: str, where=None, fair: str | None = None, fair_when=None):
     """Declare a protocol step, instantiated once per element of each named domain.
 
     ``@action("broker")`` on ``def crash(m, s, broker)`` gives ``crash(broker=1)``, ... The
     names refer to attributes that ``setup`` creates (a Domain or a sequence of elements).
     ``where(m, *args)`` filters bindings statically (``r`` ranges over the replicas of ``p``).
+
+    ``fair`` (``"weak"``, ``"strong"`` or ``"none"``; default: the model's ``fairness``) is
+    the fairness of each instance, for liveness properties: a weakly fair instance cannot
+    stay enabled forever without being taken (TLA+'s ``WF``: a timer that fires), a strongly
+    fair one cannot be enabled infinitely often without being taken (``SF``: a retry that
+    eventually gets through). Fairness is per instance: ``crash(broker=1)`` and
+    ``crash(broker=2)`` are each fair on their own, as ``\\A b: WF(crash(b))``.
+
+    ``fair_when(m, s, *args)``, a predicate of the state before the step, makes only part
+    of the action fair (TLA+'s ``WF(A /\\ C)``): a session expiry is a timer for a dead
+    broker but a fault for a live one, so only the first is owed.
     """
     if over and callable(over[0]) and not isinstance(over[0], str):
         raise ModelError("write @action() or @action('domain', ...), with parentheses")
+    if fair is not None and fair not in FAIRNESS:
+        raise ModelError(f"@action(fair={fair!r}): fairness is one of {', '.join(FAIRNESS)}")
 
     def mark(fn):
         fn._kc_action = (over, where)
+        fn._kc_fair = fair
+        fn._kc_fair_when = fair_when
         return fn
     return mark
 
@@ -144,6 +162,21 @@ constraint = _property("constraint")
 constraint.__doc__ = ("Declare a state constraint (TLC's CONSTRAINT): a successor where it "
                       "fails is generated and checked, but never stored, expanded or counted "
                       "as a distinct state.")
+transition = _property("transition")
+transition.__doc__ = ("Declare a step property (TLA+'s ``[][P]_vars``): it must hold of every "
+                      "step, the state before and after. In the method ``s`` is the state "
+                      "after the step and ``s.pre`` the state before "
+                      "(``s.leader_epoch[p] >= s.pre.leader_epoch[p]``).")
+eventually = _property("eventually")
+eventually.__doc__ = ("Declare a liveness property: on every fair behaviour the predicate "
+                      "holds at some point (TLA+'s ``<>P``).")
+leads_to = _property("leads_to")
+leads_to.__doc__ = ("Declare a liveness property: the method returns a pair ``(p, q)``; on "
+                    "every fair behaviour, whenever ``p`` holds, ``q`` holds then or later "
+                    "(TLA+'s ``p ~> q``).")
+
+#: the property kinds that only a liveness engine decides (over the whole reachable graph)
+LIVENESS = ("eventually", "leads_to")
 
 
 # -- the built model -------------------------------------------------------------------------
@@ -156,14 +189,21 @@ class ActionInstance:
     guard: Expr
     updates: dict[int, Expr]
     binding: tuple = ()       # the bound values and the chosen ones, as the body saw them
+    fair: str = "none"
+    fair_when: Expr | None = None   # the part of the action that is fair (None: all of it)
 
 
 @dataclass
 class Property:
+    """``expr`` is a predicate of one state; for a ``transition`` property, of the states
+    before (slots 0..W-1) and after (slots W..2W-1) a step; for ``leads_to``, ``expr`` is
+    ``q`` and ``trigger`` is ``p``."""
+
     name: str
     kind: str
     expr: Expr
     doc: str = ""
+    trigger: Expr | None = None
 
 
 @dataclass
@@ -178,6 +218,7 @@ class Built:
     properties: list[Property]
     check_deadlock: bool
     domains: dict = field(default_factory=dict)
+    fairness: str = "none"
 
 
 class Model:
@@ -185,6 +226,9 @@ class Model:
 
     name: str = None
     check_deadlock: bool = False
+    fairness: str = "none"
+    """The fairness of every action that does not declare its own (``@action(fair=...)``):
+    ``none``, ``weak`` or ``strong``; ``--fairness`` on the command line overrides both."""
     fixes: dict[str, str] = {}
     """Known fixes this model includes, id -> one line (``{"KAFKA-6082": "..."}``); a model
     built with ``before={"KAFKA-6082"}`` behaves as the system did before that fix."""
@@ -297,6 +341,9 @@ class Model:
         instances = []
         for name, fn in actions:
             instances.extend(self._instances(layout, name, fn))
+        if self.fairness not in FAIRNESS:
+            raise ModelError(f"{type(self).__name__}.fairness must be one of "
+                             f"{', '.join(FAIRNESS)}, not {self.fairness!r}")
         labels = [i.label for i in instances]
         if len(set(labels)) != len(labels):
             dup = next(x for x in labels if labels.count(x) > 1)
@@ -305,7 +352,8 @@ class Model:
         props = [self._property(layout, n, fn) for n, fn in self.members("_kc_property")]
         domains = {k: v for k, v in vars(self).items() if isinstance(v, Domain)}
         return Built(self.name or type(self).__name__, self.param_values(), layout,
-                     self._initial(layout), instances, props, self.check_deadlock, domains)
+                     self._initial(layout), instances, props, self.check_deadlock, domains,
+                     self.fairness)
 
     def _initial(self, layout) -> list[tuple]:
         start = [Const(c, t) for c, t in zip(layout.defaults, layout.slot_types)]
@@ -347,9 +395,16 @@ class Model:
                     args[n] = _show(lift_choice(vals[i]))
                 updates = {i: e for i, e in enumerate(tracer.cur) if e is not start[i]}
                 chosen = tuple(lift_choice(vals[i]) for _, vals, i in tracer.taken)
+                fair_when = getattr(fn, "_kc_fair_when", None)
+                cond = None
+                if fair_when is not None:
+                    cond = self._predicate(layout, f"fair_when of {name}",
+                                           lambda s: fair_when(self, s, *binding))
                 out.append(ActionInstance(_label(name, args), name, args,
                                           And(*tracer.guards), updates,
-                                          (*binding, *chosen)))
+                                          binding=(*binding, *chosen),
+                                          fair=getattr(fn, "_kc_fair", None) or self.fairness,
+                                          fair_when=cond))
         return out
 
     def _pool(self, action_name, attr):
@@ -359,20 +414,51 @@ class Model:
                              "did not define")
         return list(pool)
 
-    def _property(self, layout, name, fn) -> Property:
+    def _predicate(self, layout, what, body) -> Expr:
         start = [Var(i, t) for i, t in enumerate(layout.slot_types)]
         tracer = Tracer(layout, start, writable=False)
         try:
             with tracer:
-                value = lift(fn(self, RecordingState(tracer)), Bool)
+                value = lift(body(RecordingState(tracer)), Bool)
+        except TracingError as e:
+            raise TracingError(f"in {what}: {e}") from e
+        if value.type is not Bool or tracer.guards:
+            raise ModelError(f"{what} must return a boolean (and call no require())")
+        return value
+
+    def _property(self, layout, name, fn) -> Property:
+        kind = fn._kc_property
+        start = [Var(i, t) for i, t in enumerate(layout.slot_types)]
+        pre = None
+        if kind == "transition":  # s is the state after the step, s.pre the state before
+            pre = start
+            start = [Var(layout.width + i, t) for i, t in enumerate(layout.slot_types)]
+        tracer = Tracer(layout, start, writable=False, pre_start=pre)
+        if kind != "transition":
+            tracer.no_pre = (f"s.pre is the state before a step, and @{kind} {name} is a "
+                             "predicate of one state; make it a @transition property to "
+                             "compare the states before and after a step")
+        try:
+            with tracer:
+                got = fn(self, RecordingState(tracer))
+                if kind == "leads_to":
+                    if not (isinstance(got, tuple) and len(got) == 2):
+                        raise ModelError(f"property {name} is @leads_to: return a pair "
+                                         "(p, q), whenever p then eventually q")
+                    values = [lift(x, Bool) for x in got]
+                else:
+                    values = [lift(got, Bool)]
         except TracingError as e:
             raise TracingError(f"in property {name}: {e}") from e
-        if value.type is not Bool:
-            raise ModelError(f"property {name} must be boolean, but its value is "
-                             f"{value.type.describe()}")
+        for value in values:
+            if value.type is not Bool:
+                raise ModelError(f"property {name} must be boolean, but its value is "
+                                 f"{value.type.describe()}")
         if tracer.guards:
             raise ModelError(f"property {name} calls require(); return a boolean instead")
-        return Property(name, fn._kc_property, value, inspect.getdoc(fn) or "")
+        if kind == "leads_to":
+            return Property(name, kind, values[1], inspect.getdoc(fn) or "", values[0])
+        return Property(name, kind, values[0], inspect.getdoc(fn) or "")
 
 
 def _each_choice(layout, start, body, where):

@@ -178,3 +178,15 @@ def compile_first_false(built, exprs: list):
         lines.append(f"    if not {source(e)}: return {k}")
     lines.append("    return -1")
     return _exec(built, "\n".join(lines), "first_false")
+
+
+def compile_first_false_step(built, exprs: list):
+    """A compiled ``f(s, t) -> index of the first step predicate false of the step from s
+    to t, or -1``: a step predicate reads slot i of s as ``v{i}`` and of t as ``v{W+i}``."""
+    w = built.layout.width
+    after = ", ".join(f"v{w + i}" for i in range(w)) + ("," if w == 1 else "")
+    lines = ["def first_false_step(s, t):", _unpack(w), f"    {after} = t"]
+    for k, e in enumerate(exprs):
+        lines.append(f"    if not {source(e)}: return {k}")
+    lines.append("    return -1")
+    return _exec(built, "\n".join(lines), "first_false_step")

@@ -26,9 +26,15 @@ class Tracer:
     """Records one run of a body: current slot expressions, guards, and choices made."""
 
     def __init__(self, layout, start: list[Expr], *, writable=True, path=(),
-                 frozen_reason="a property or constraint cannot change the state"):
+                 frozen_reason="a property or constraint cannot change the state",
+                 pre_start: list[Expr] | None = None):
         self.layout = layout
         self.start = list(start)
+        # what s.pre reads: the state before the step (for a step property, other slots
+        # than those ``s`` reads)
+        self.pre_start = list(pre_start) if pre_start is not None else self.start
+        #: why ``s.pre`` cannot be read here (a predicate of one state has no step), or None
+        self.no_pre: str | None = None
         self.cur = list(start)
         self.frozen_reason = frozen_reason
         self.guards: list[Expr] = []
@@ -282,7 +288,9 @@ class RecordingState:
 
 def _pre_state(tracer: Tracer) -> Tracer:
     """A read-only view of the state before the step: ``s.pre.x`` ignores the body's writes."""
-    pre = Tracer(tracer.layout, tracer.start, writable=False,
+    if tracer.no_pre:
+        raise TracingError(tracer.no_pre)
+    pre = Tracer(tracer.layout, tracer.pre_start, writable=False,
                  frozen_reason="s.pre is the state before the step and cannot be written; "
                                "write s.x instead of s.pre.x")
     return pre

@@ -29,7 +29,7 @@ import time
 import z3
 
 from ..result import CheckResult
-from ..system import TransitionSystem
+from ..system import LIVENESS, SAFETY, TransitionSystem
 from ..stop import stop_reason as _stop_reason
 from ..trace import Step, Trace
 from .z3gen import Encoding
@@ -232,12 +232,14 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
     clock = Clock(time_limit, query_time_limit)
     kinds = {p.name: p.kind for p in system.properties}
     chosen = list(properties) if properties is not None else \
-        [p.name for p in system.properties if p.kind != "constraint"]
-    TransitionSystem.select(system, chosen, kinds=("always", "sometimes"))
+        [p.name for p in system.properties if p.kind in SAFETY]
+    TransitionSystem.select(system, chosen, kinds=SAFETY)
     always = [n for n in chosen if kinds[n] == "always"]
     pending = [n for n in chosen if kinds[n] == "sometimes"]
+    step_names = [n for n in chosen if kinds[n] == "transition"]
     enc = Encoding(built)
     first_bad = system.first_false(always) if always else None
+    step_bad = system.first_false_step(step_names) if step_names else None
     overflow = enc.has_overflow()
 
     violation = None
@@ -255,6 +257,21 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
                     exhausted = True
                     break
             cur = path.states[k]
+            if step_names and k > 0:
+                prev = path.states[k - 1]
+                model = path.ask(z3.Or([z3.Not(enc.step_prop(n, prev, cur))
+                                        for n in step_names]))
+                if model is not None:
+                    states, acts = path.path(model)
+                    bad = step_bad(states[-2], states[-1])
+                    if bad < 0:
+                        raise ReplayError(f"Z3 found a step breaking {', '.join(step_names)} that "
+                                          f"the reference evaluation accepts: {states[-2:]}")
+                    violation = Trace(step_names[bad], "transition",
+                                      replay(system, states, acts),
+                                      "the last step breaks it")
+                    depth = k
+                    break
             if always:
                 model = path.ask(z3.Or([z3.Not(enc.prop(n, cur)) for n in always]))
                 if model is not None:
@@ -320,7 +337,7 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
         verdict, complete, stop_reason = "incomplete", False, "max_depth"
     else:
         verdict, complete = "holds", False
-    return CheckResult(
+    result = CheckResult(
         system=system.name, engine="bmc", verdict=verdict, complete=complete,
         distinct_states=0, states_generated=0, depth=max(depth, 0),
         seconds=clock.elapsed, properties=chosen, violation=violation, examples=examples,
@@ -328,6 +345,9 @@ def bmc(system, *, properties=None, max_depth: int | None = DEFAULT_DEPTH,
         bound={} if complete or violation is not None else {"max_depth": max_depth},
         fingerprints="none", collision_probability=0.0,
         vacuous=system.vacuous(chosen), kinds=system.kinds(chosen))
+    if properties is None:
+        result.unchecked = [p.name for p in system.properties if p.kind in LIVENESS]
+    return result
 
 
 def _type_ok_trace(system, states, acts) -> Trace:

@@ -99,7 +99,7 @@ def prove(system, *, properties=None, k: int = 1, strengthen=(), base_depth: int
     ``time_limit`` is for the whole call; each property gets what is left. See
     ``prove_property`` for the rest.
     """
-    always = [p.name for p in system.properties if p.kind == "always"]
+    always = [p.name for p in system.properties if p.kind in ("always", "transition")]
     names = list(properties) if properties is not None else always
     clock = Clock(time_limit)
     out = []
@@ -165,8 +165,10 @@ def prove_property(system, name: str, *, k: int = 1, strengthen=(), base_depth: 
     """
     built = compiled_built(system)
     kinds = {p.name: p.kind for p in system.properties}
-    TransitionSystem.select(system, [name, *strengthen], kinds=("always",),
-                            purpose="proved or used as lemmas")
+    TransitionSystem.select(system, [name], kinds=("always", "transition"),
+                            purpose="proved")
+    TransitionSystem.select(system, list(strengthen), kinds=("always",),
+                            purpose="used as lemmas")
     if k < 1:
         raise ValueError(f"the induction depth k must be at least 1, not {k}")
     lemmas = [n for n in dict.fromkeys(strengthen) if n != name]
@@ -203,7 +205,14 @@ def _timed(result, clock, what, fn):
 
 
 def _prove(system, enc, clock, conjuncts, k, base, result):
+    """``conjuncts``: the property, then its lemmas. A step (``transition``) property ``T``
+    is proved as ``Inv ∧ T`` on the steps between the states where the lemmas ``Inv`` hold:
+    the base checks the steps from the initial states too, the step case assumes ``T`` on
+    the k-1 steps before the last and asks for it on the last."""
     name = conjuncts[0]
+    kinds = {p.name: p.kind for p in system.properties}
+    if kinds.get(name) == "transition":
+        return _prove_step(system, enc, clock, conjuncts, k, base, result)
     check = system.first_false(conjuncts)
 
     # 1. base: no state reachable in fewer than k steps (or in ``base`` steps) breaks Inv,
@@ -275,6 +284,100 @@ def _prove(system, enc, clock, conjuncts, k, base, result):
     result.outcome = "not_inductive"
     result.cti = CounterexampleToInduction(steps[-2].state, steps[-1].action, steps[-1].state,
                                            conjuncts[bad], tuple(steps))
+
+
+def _prove_step(system, enc, clock, conjuncts, k, base, result):
+    name, lemmas = conjuncts[0], conjuncts[1:]
+    check = system.first_false(lemmas) if lemmas else (lambda s: -1)
+    step_ok = system.first_false_step([name])
+
+    def broken(states, d, lemma_group):
+        if lemma_group:
+            return z3.Or([z3.Not(enc.prop(n, states[d])) for n in lemmas])
+        return z3.Not(enc.step_prop(name, states[d - 1], states[d]))
+
+    # 1. base: no path of ``base`` steps from an initial state breaks a lemma or the property
+    solver = new_solver()
+    states = [enc.state("0")]
+    acts = []
+    solver.add(enc.init(states[0]))
+    for d in range(base + 1):
+        if d > 0:
+            acts.append(enc.action_var(str(d - 1)))
+            states.append(enc.state(str(d)))
+            solver.add(enc.step(states[d - 1], states[d], acts[d - 1]))
+        for lemma_group in (False, True):
+            if (lemma_group and not lemmas) or (not lemma_group and d == 0):
+                continue
+            solver.push()
+            solver.add(broken(states, d, lemma_group))
+            sat = _timed(result, clock, f"base depth {d}", lambda: clock.check(solver))
+            model = solver.model() if sat else None
+            solver.pop()
+            if model is None:
+                continue
+            raw = [enc.decode(model, sv) for sv in states]
+            path = [enc.decode_action(model, a) for a in acts]
+            steps = replay(system, raw, path)
+            if not lemma_group:
+                if step_ok(raw[-2], raw[-1]) < 0:
+                    raise ReplayError(f"Z3 found a step breaking {name} that the reference "
+                                      f"evaluation accepts: {raw[-2:]}")
+                result.counterexample = Trace(name, "transition", steps,
+                                              "the last step breaks it")
+                result.outcome = "refuted"
+            else:
+                bad = check(raw[-1])
+                if bad < 0:
+                    raise ReplayError(f"Z3 found a state breaking a lemma that the reference "
+                                      f"evaluation accepts: {raw[-1]}")
+                result.counterexample = Trace(lemmas[bad], "always", steps)
+                result.outcome = "unknown"
+                result.reason = (f"lemma {lemmas[bad]} is false: a {len(path)}-step trace "
+                                 "breaks it, so it cannot strengthen the invariant")
+            return
+
+    # 2. step: the lemmas in k consecutive states and the property on the steps between
+    #    them imply the lemmas in the next state and the property on the last step
+    solver = new_solver()
+    pre = [enc.state(f"i{d}") for d in range(k + 1)]
+    acts = [enc.action_var(f"i{d}") for d in range(k)]
+    solver.add(enc.in_range(pre[0]))
+    for d in range(k):
+        solver.add(enc.step(pre[d], pre[d + 1], acts[d]))
+        solver.add(*[enc.prop(n, pre[d]) for n in lemmas])
+        if d > 0:
+            solver.add(enc.step_prop(name, pre[d - 1], pre[d]))
+    for i in range(k + 1):
+        for j in range(i + 1, k + 1):
+            solver.add(z3.Not(enc.same(pre[i], pre[j])))
+    goal = [z3.Not(enc.step_prop(name, pre[k - 1], pre[k]))]
+    goal += [z3.Not(enc.prop(n, pre[k])) for n in lemmas]
+    solver.add(z3.Or(goal))
+    if not _timed(result, clock, f"step k={k}", lambda: clock.check(solver)):
+        result.outcome = "proved"
+        return
+    model = solver.model()
+    raw = [enc.decode(model, sv) for sv in pre]
+    path = [enc.decode_action(model, a) for a in acts]
+    steps = [Step("any", system.decode(raw[0]), raw[0])]
+    for d, act in enumerate(path):
+        if _reference_step(system.built, raw[d], act) != raw[d + 1]:
+            raise ReplayError(f"Z3's counterexample to induction takes {system.actions[act]} "
+                              f"from {raw[d]} to {raw[d + 1]}, which the reference successors "
+                              "do not")
+        steps.append(Step(system.actions[act], system.decode(raw[d + 1]), raw[d + 1]))
+    if step_ok(raw[-2], raw[-1]) >= 0:
+        violated = name
+    else:
+        bad = check(raw[-1])
+        if bad < 0:
+            raise ReplayError(f"Z3's counterexample to induction for {name} does not match "
+                              f"the reference evaluation: {raw}")
+        violated = lemmas[bad]
+    result.outcome = "not_inductive"
+    result.cti = CounterexampleToInduction(steps[-2].state, steps[-1].action, steps[-1].state,
+                                           violated, tuple(steps))
 
 
 def _reference_step(built, state: tuple, act: int) -> tuple | None:

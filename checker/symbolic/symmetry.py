@@ -36,19 +36,18 @@ def verify(built, symmetry, *, timeout_ms: int = 20_000) -> int:
         enc = Encoding(built)
     except EncodingError as e:
         raise NotSymmetric(f"the model cannot be translated for the symmetry proof: {e}")
-    s = enc.state("s")
+    s, t = enc.state("s"), enc.state("t")   # t: the state after a step, for step properties
     typed = enc.in_range(s)
     by_key = {_key(a): a for a in built.actions}
     by_set = {_unordered(_key(a)): a for a in built.actions}
     queries = 0
     for perm in symmetry.generators():
-        ps = StateVars([_remap(enc, perm.remap[j], s[perm.src[j]])
-                        for j in range(len(s))], "perm")
+        ps, pt = _permuted(enc, perm, s, "perm"), _permuted(enc, perm, t, "perm-t")
         what = _describe(perm)
         for prop in built.properties:
             queries += 1
-            _valid(z3.Implies(typed, enc.expr(prop.expr, s) == enc.expr(prop.expr, ps)),
-                   timeout_ms, f"property {prop.name} changes when {what}")
+            _valid(_same_property(enc, prop, s, ps, t, pt, typed), timeout_ms,
+                   f"property {prop.name} changes when {what}")
         for a in built.actions:
             image = _key(a, perm.perms)
             # a tuple of ids may stand for a set (a quorum): then its order does not matter;
@@ -57,10 +56,40 @@ def verify(built, symmetry, *, timeout_ms: int = 20_000) -> int:
             if b is None:
                 raise NotSymmetric(f"action {a.label} has no counterpart when {what} "
                                    f"(a where= filter or a choice that treats ids apart?)")
+            if a.fair != b.fair:
+                raise NotSymmetric(f"action {a.label} is {a.fair}ly fair but {b.label} is "
+                                   f"{b.fair}ly fair: the fairness changes when {what}")
             queries += 1
             _valid(z3.Implies(typed, _commutes(enc, a, b, s, ps, perm)), timeout_ms,
                    f"action {a.label} does not commute with {b.label} when {what}")
+            if a.fair_when is not None or b.fair_when is not None:
+                queries += 1
+                _valid(z3.Implies(typed, _fair_part(enc, a, s) == _fair_part(enc, b, ps)),
+                       timeout_ms, f"the fair part of action {a.label} (fair_when) changes "
+                       f"when {what}")
     return queries
+
+
+def _permuted(enc, perm, sv, tag):
+    return StateVars([_remap(enc, perm.remap[j], sv[perm.src[j]]) for j in range(len(sv))],
+                     tag)
+
+
+def _same_property(enc, prop, s, ps, t, pt, typed):
+    """``prop`` has the same value on a state (a step) and on its image."""
+    if prop.kind == "transition":  # over the states before (slots 0..W-1) and after a step
+        both, images = StateVars(s.slots + t.slots, "s>t"), StateVars(ps.slots + pt.slots,
+                                                                        "ps>pt")
+        return z3.Implies(z3.And(typed, enc.in_range(t)),
+                          enc.expr(prop.expr, both) == enc.expr(prop.expr, images))
+    same = enc.expr(prop.expr, s) == enc.expr(prop.expr, ps)
+    if prop.trigger is not None:  # leads_to: p as well as q
+        same = z3.And(same, enc.expr(prop.trigger, s) == enc.expr(prop.trigger, ps))
+    return z3.Implies(typed, same)
+
+
+def _fair_part(enc, inst, sv):
+    return z3.BoolVal(True) if inst.fair_when is None else enc.expr(inst.fair_when, sv)
 
 
 def _commutes(enc, a, b, s, ps, perm):

@@ -20,18 +20,23 @@ from .z3gen import Encoding, EncodingError
 def true_in_every_typed_state(built, names, *, timeout_ms: int = 1000) -> list[str]:
     """Those of ``names`` (properties of ``built``) that hold in every state whose slots are
     within their declared ranges."""
-    names = [n for n in names if n in {p.name for p in built.properties}]
+    kinds = {p.name: p.kind for p in built.properties}
+    names = [n for n in names if n in kinds]
     if not names:
         return []
     try:
         enc = Encoding(built)
         sv = enc.state("any")
+        after = enc.state("after")
         typed = enc.in_range(sv)
         out = []
         for name in names:
             solver = z3.Solver()
             solver.set("timeout", timeout_ms)
-            solver.add(typed, z3.Not(enc.prop(name, sv)))
+            if kinds[name] == "transition":  # true of every pair of typed states
+                solver.add(typed, enc.in_range(after), z3.Not(enc.step_prop(name, sv, after)))
+            else:  # a liveness property: its goal q true in every typed state
+                solver.add(typed, z3.Not(enc.prop(name, sv)))
             if solver.check() == z3.unsat:
                 out.append(name)
         return out

@@ -113,6 +113,7 @@ class Encoding:
                 self._writers.setdefault(slot, []).append((i, e))
         self._checked_slots = {slot for slot, ws in self._writers.items()
                                if any(may_leave(e, self.slot_types[slot]) for _, e in ws)}
+        self._pairs: dict[tuple, StateVars] = {}
         self._one = z3.BitVecVal(1, self.width)
         self._zero = z3.BitVecVal(0, self.width)
 
@@ -239,6 +240,15 @@ class Encoding:
 
     def prop(self, name: str, sv: StateVars) -> z3.BoolRef:
         return self.expr(self.props[name].expr, sv)
+
+    def step_prop(self, name: str, cur: StateVars, nxt: StateVars) -> z3.BoolRef:
+        """A step (``transition``) property of the step from ``cur`` to ``nxt``: its tree
+        reads slot i of ``cur`` as var i and of ``nxt`` as var W+i."""
+        key = (cur.tag, nxt.tag)
+        pair = self._pairs.get(key)
+        if pair is None:
+            pair = self._pairs[key] = StateVars(cur.slots + nxt.slots, f"{cur.tag}>{nxt.tag}")
+        return self.expr(self.props[name].expr, pair)
 
     # -- decoding ------------------------------------------------------------------------
     def decode(self, model: z3.ModelRef, sv: StateVars) -> tuple:
