@@ -195,3 +195,25 @@ def test_the_cli_proves_then_reduces_and_refuses_what_it_cannot(capsys, tmp_path
     code, out = run(capsys, "check", f"{model}:Pick", "--symmetry")
     assert code == 2 and "the model is not symmetric: action pick(d=1)" in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_symmetry_is_refused_for_liveness_properties(capsys, tmp_path):
+    model = tmp_path / "ring.py"
+    model.write_text(
+        "from kafkacheck.checker.lang import *\n"
+        "class Ring(Model):\n"
+        "    name = 'ring'\n"
+        "    def setup(m):\n"
+        "        m.d = Domain('d', ids=(1, 2), symmetric=True)\n"
+        "    def variables(m):\n"
+        "        return {'on': Map(m.d, Bool)}\n"
+        "    @action('d', fair='weak')\n"
+        "    def flip(m, s, d):\n"
+        "        s.on[d] = ~s.on[d]\n"
+        "    @eventually\n"
+        "    def some_on(m, s):\n"
+        "        return any_of(m.d, lambda x: s.on[x])\n")
+    code, out = run(capsys, "check", f"{model}:Ring", "--symmetry", "--liveness")
+    assert code == 2 and "does not apply to liveness property some_on" in out
+    code, out = run(capsys, "check", f"{model}:Ring", "--liveness")
+    assert code == 0

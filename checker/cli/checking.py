@@ -182,6 +182,7 @@ class Run:
                             max_states=max_states, time_limit=time_limit)
         live = engines.wants_liveness(self.system, {"properties": self.properties,
                                                     "liveness": liveness})
+        self.live = live
         if live and not engines.get(self.engine).liveness and \
                 engines.get(self.engine).explicit is False:
             raise UserError(f"engine {self.engine} cannot check liveness property {live[0]} "
@@ -229,6 +230,10 @@ class Run:
     def _symmetry(self):
         """The permutation group of the model's symmetric domains, once Z3 has proved that
         the model commutes with it."""
+        if self.live:
+            raise UserError(f"--symmetry does not apply to liveness property {self.live[0]} "
+                            "yet (a cycle among permutation classes need not be a cycle of "
+                            "states); check it without --symmetry")
         if not engines.get(self.engine).symmetry:
             able = ", ".join(e.name for e in engines.ENGINES.values() if e.symmetry)
             raise UserError(f"--symmetry applies to the engines {able}, not {self.engine}")
