@@ -11,7 +11,7 @@ import pytest
 
 from kafkacheck.checker import check
 from kafkacheck.checker.lang import (Bool, Domain, Int, Map, Maybe, Model, Set, action, always,
-                                     any_of, require, sometimes)
+                                     any_of, require, sometimes, transition)
 from kafkacheck.checker.symbolic.symmetry import NotSymmetric, verify
 from kafkacheck.checker.symmetry import Symmetry
 from kafkacheck.specs.catalog import MODELS
@@ -144,6 +144,18 @@ class Filtered(Tokens):
         super().give(s, node, to)
 
 
+class Stepped(Tokens):
+    """A symmetric step property, and one that watches node 1's token."""
+
+    @transition
+    def passes_grow(m, s):
+        return s.passes >= s.pre.passes
+
+    @transition
+    def node_one_keeps_it(m, s):
+        return ~s.pre.has[m.node.of(1)] | s.has[m.node.of(1)] | (s.passes < 3)
+
+
 class Watched(Tokens):
     """Seeded asymmetry in a property."""
 
@@ -158,6 +170,7 @@ class Watched(Tokens):
     (Ordered, "does not commute"),
     (Filtered, "has no counterpart"),
     (Watched, "property node_one_idle changes"),
+    (Stepped, "property node_one_keeps_it changes"),
 ])
 def test_a_model_that_treats_an_id_apart_is_refused(cls, words):
     built, sym = group(cls())
