@@ -37,16 +37,8 @@ def measure(size, engine: str) -> dict:
     n, p, rf, e = size
     system = FailoverSpec(brokers=n, partitions=p, replication_factor=rf,
                           max_epoch=e).compile()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = check(system, engine=engine, properties=["leader_in_isr"])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"model": "failover", "size": list(size), "engine": engine,
-            "verdict": result.verdict, "distinct_states": result.distinct_states,
-            "states_generated": result.states_generated, "seconds": round(result.seconds, 3),
-            "states_per_second": round(result.states_per_second),
-            "peak_rss_mb": round(peak / 1024, 1),
-            "bytes_per_state": round((peak - before) * 1024 / max(1, result.distinct_states)),
-            "stored_bytes_per_state": round(result.bytes_per_state, 1)}
+    return _measured({"model": "failover", "size": list(size), "engine": engine},
+                     lambda: check(system, engine=engine, properties=["leader_in_isr"]))
 
 
 def measure_check(name: str, engine: str) -> dict:
@@ -54,11 +46,18 @@ def measure_check(name: str, engine: str) -> dict:
     from kafkacheck.checker import check
     from .checking import Run
     run = Run(_check_target(name), {}, (), (), engine, None, None, None, False, False)
+    options = {k: v for k, v in run.options.items() if k != "progress"}
+    return _measured({"model": run.target.spec.model, "check": name, "engine": engine},
+                     lambda: check(run.system, engine=engine, **options))
+
+
+def _measured(row: dict, search) -> dict:
+    """``row`` with the numbers of ``search()``: its result, and the growth of the peak RSS
+    during it per distinct state."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = check(run.system, engine=engine, **{k: v for k, v in run.options.items()
-                                                  if k != "progress"})
+    result = search()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"model": run.target.spec.model, "check": name, "engine": result.engine,
+    return {**row, "engine": result.engine,
             "verdict": result.verdict, "distinct_states": result.distinct_states,
             "states_generated": result.states_generated, "seconds": round(result.seconds, 3),
             "states_per_second": round(result.states_per_second),
