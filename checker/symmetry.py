@@ -67,6 +67,7 @@ class Symmetry:
         per_domain = [list(itertools.permutations(range(len(d)))) for d in self.domains]
         self.group = [self.permutation(dict(zip(self.domains, ps)))
                       for ps in itertools.product(*per_domain)]
+        self._tables = None
 
     def describe(self) -> str:
         ds = ", ".join(f"{d.name} ({len(d)} ids)" for d in self.domains)
@@ -103,12 +104,15 @@ class Symmetry:
         """The least (as packed words, compared word by word) permutation of each column of
         ``cols``; ``pack`` packs columns into words. Orbit-invariant, like ``canon``."""
         import numpy as np
+        if self._tables is None:  # once: each permutation's gather and renaming tables
+            self._tables = [(np.asarray(p.src), [(j, np.asarray(m, dtype=np.int64))
+                                                 for j, m in enumerate(p.remap)
+                                                 if m is not None]) for p in self.group]
         best = None
-        for p in self.group:
-            permuted = cols[list(p.src)]
-            for j, m in enumerate(p.remap):
-                if m is not None:
-                    permuted[j] = np.asarray(m, dtype=np.int64)[permuted[j] - self._lo(j)]
+        for src, renames in self._tables:
+            permuted = cols[src]
+            for j, table in renames:   # codes of Domain, Maybe and Set slots start at 0
+                permuted[j] = table[permuted[j]]
             words = pack(permuted)
             if best is None:
                 best = words
@@ -121,8 +125,6 @@ class Symmetry:
             best[:, less] = words[:, less]
         return best
 
-    def _lo(self, j):
-        return self.layout.slot_types[j].lo()
 
 
 def _inverse(p):
