@@ -10,7 +10,7 @@ import time
 import click
 
 from ..explicit import check as run_engine
-from ..render import header, render_trace, result_json, trace_text
+from ..render import TRACE_FORMATS, header, render_trace, result_json, trace_text
 from .. import engines
 from ..specfile import mismatches
 from . import guard
@@ -58,10 +58,12 @@ ENGINES = engines.names()
 @click.option("--force", is_flag=True,
               help="Let --trace-out or --junit-xml replace an existing file (never an input "
                    "of the run).")
-@click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
-              help="Format of --trace-out (default: from its suffix, else text); json or "
-                   "itf without --trace-out prints the trace so on stdout, the report on "
-                   "stderr.")
+@click.option("--trace-format", type=click.Choice(TRACE_FORMATS), default=None,
+              help="Format of --trace-out (default: from its suffix, .json, .itf.json, "
+                   ".svg, .mmd, .html, else text): svg a message-sequence chart, mermaid a "
+                   "sequence diagram, html a page with the chart and the step tables; "
+                   "without --trace-out, any but text prints the trace so on stdout, the "
+                   "report on stderr.")
 @click.option("--liveness", is_flag=True,
               help="Also check every liveness property (eventually, leads_to): a second pass "
                    "over the whole reachable graph; --property NAME checks one.")
@@ -121,7 +123,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
         raise UserError("--slow applies to the suite only (no TARGET)")
     # --trace-format json/itf without --trace-out: the trace in that format is the standard
     # output (the report goes to stderr), never text in its place.
-    trace_to_stdout = trace_format in ("json", "itf") and trace_out is None
+    trace_to_stdout = trace_format not in (None, "text") and trace_out is None
     if trace_to_stdout and fmt == "json":
         raise UserError(f"--trace-format {trace_format} without --trace-out would print the "
                         "trace on stdout after the --format json report; give --trace-out PATH")
@@ -368,15 +370,27 @@ class Run:
             click.echo(f"note: no counterexample, so {where}" +
                        (" was not written" if path else ""), err=True)
             return
-        fmt = fmt or ("itf" if path.endswith(".itf.json") else
-                      "json" if path.endswith(".json") else "text")
+        fmt = fmt or trace_format_for(path)
         types = {v.name: v.type for v in self.system.layout.variables} \
             if hasattr(self.system, "layout") else None
-        text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv)
+        from ..charts import Lanes
+        text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv,
+                            lanes=Lanes.of(self.system))
         if path is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
             write_whole(path, text)
+
+
+def trace_format_for(path: str) -> str:
+    """The trace format a --trace-out path asks for by its suffix (text when none does)."""
+    low = path.lower()
+    for suffix, fmt in ((".itf.json", "itf"), (".json", "json"), (".svg", "svg"),
+                        (".mmd", "mermaid"), (".mermaid", "mermaid"), (".html", "html"),
+                        (".htm", "html")):
+        if low.endswith(suffix):
+            return fmt
+    return "text"
 
 
 def _stats_line(result) -> str:
