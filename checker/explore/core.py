@@ -1,0 +1,218 @@
+"""What the explorer shows, as data: no HTTP here.
+
+A state is named by a path from an initial state: ``init`` (the index of the initial state)
+and ``path``, the index of each step among the successors of the state before it, in the
+order ``TransitionSystem.successors`` gives them. States are expanded on demand, when a path
+reaches them, so the explorer works on spaces far too large to enumerate.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from ..charts import Lanes
+from ..render import show, to_json
+from ..system import LIVENESS
+
+#: the longest path a request may name (a deeper state is reached by a saved trace's path)
+MAX_PATH = 10_000
+#: states whose successors are kept; past this the cache starts over
+CACHE_STATES = 200_000
+
+
+class BadRequest(ValueError):
+    """A request the explorer cannot answer: an HTTP 400 with this one-line message."""
+
+
+def parse_path(text: str | None) -> list[int]:
+    """``"3,0,2"`` as ``[3, 0, 2]``; ``""`` or None as ``[]``."""
+    if text is None or text.strip() == "":
+        return []
+    parts = text.split(",")
+    if len(parts) > MAX_PATH:
+        raise BadRequest(f"path has {len(parts)} steps; at most {MAX_PATH} are accepted")
+    out = []
+    for i, part in enumerate(parts):
+        part = part.strip()
+        if not part.isdigit() or len(part) > 9:
+            raise BadRequest(f"path: step {i + 1} is {part!r}, not a successor index (the "
+                             "path is comma-separated numbers such as 3,0,2)")
+        out.append(int(part))
+    return out
+
+
+def parse_index(text: str | None, what: str) -> int:
+    if text is None or text == "":
+        return 0
+    if not text.isdigit() or len(text) > 9:
+        raise BadRequest(f"{what} is {text!r}, not a number")
+    return int(text)
+
+
+def _normal(value):
+    """A decoded value as the JSON a saved trace holds, for comparing the two."""
+    return json.loads(json.dumps(to_json(value)))
+
+
+class Explorer:
+    """Answers for one transition system (a compiled model or any ``TransitionSystem``)."""
+
+    def __init__(self, system, *, title: str = "", command: str = ""):
+        self.system = system
+        self.title = title or system.name
+        self.command = command
+        self.lanes = Lanes.of(system)
+        self._initial = list(system.initial_states())
+        self._succ: dict = {}
+        self._lock = threading.Lock()
+        self._props = [p for p in system.properties]
+        self._groups = self._variable_groups()
+
+    # -- the state at a path ---------------------------------------------------------------
+    def successors(self, state) -> list:
+        with self._lock:
+            hit = self._succ.get(state)
+        if hit is None:
+            hit = list(self.system.successors(state))
+            with self._lock:
+                if len(self._succ) >= CACHE_STATES:
+                    self._succ.clear()
+                self._succ[state] = hit
+        return hit
+
+    def walk(self, init: int, path: list[int]) -> list[tuple[str, object]]:
+        """The steps along a path: ``(label, state)``, the first labelled ``init``."""
+        if not 0 <= init < len(self._initial):
+            raise BadRequest(f"init is {init}, but {self.system.name} has "
+                             f"{len(self._initial)} initial state(s): 0.."
+                             f"{len(self._initial) - 1}")
+        state = self._initial[init]
+        steps = [("init", state)]
+        for i, k in enumerate(path):
+            succ = self.successors(state)
+            if k >= len(succ):
+                raise BadRequest(f"path: step {i + 1} takes successor {k}, but that state has "
+                                 f"{len(succ)} successor(s)" + (f": 0..{len(succ) - 1}"
+                                                                 if succ else ""))
+            action, state = succ[k]
+            steps.append((self.system.actions[action], state))
+        return steps
+
+    def view(self, init: int = 0, path: list[int] | tuple = ()) -> dict:
+        """Everything the page shows at a path."""
+        path = list(path)
+        steps = self.walk(init, path)
+        label, state = steps[-1]
+        before = steps[-2][1] if len(steps) > 1 else None
+        decoded = self.system.decode(state)
+        prev = self.system.decode(before) if before is not None else None
+        actions = []
+        for k, (a, _) in enumerate(self.successors(state)):
+            name = self.system.actions[a]
+            lane, tells = self.lanes.step(name)
+            actions.append({"index": k, "action": name, "lane": lane, "tells": list(tells)})
+        return {"init": init, "path": path,
+                "steps": [{"action": a, "index": (path[i - 1] if i else init)}
+                          for i, (a, _) in enumerate(steps)],
+                "state": self._grouped(decoded, prev),
+                "raw": {k: to_json(v) for k, v in decoded.items()},
+                "actions": actions,
+                "deadlock": not actions,
+                "properties": self._properties(before, state)}
+
+    def _properties(self, before, state) -> list[dict]:
+        out = []
+        for p in self._props:
+            if p.kind in LIVENESS:
+                holds, note = None, "a liveness property: decided over whole behaviours"
+            elif p.kind == "transition":
+                if before is None:
+                    holds, note = None, "a step property: no step taken yet"
+                else:
+                    holds = self.system.first_false_step([p.name])(before, state) < 0
+                    note = "of the last step"
+            else:
+                holds, note = self.system.first_false([p.name])(state) < 0, ""
+            out.append({"name": p.name, "kind": p.kind, "holds": holds, "note": note,
+                        "doc": (p.doc or "").split("\n\n")[0]})
+        return out
+
+    # -- grouping: per domain element, the way the model declares its maps -------------------
+    def _variable_groups(self):
+        """``[(title, [map variable names])]`` for maps keyed by the same domain, or None for a
+        system without a typed layout."""
+        layout = getattr(self.system, "layout", None)
+        if layout is None:
+            return None
+        groups: dict = {}
+        for v in layout.variables:
+            domain = getattr(v.type, "domain", None)
+            if domain is not None:
+                groups.setdefault(domain.name, []).append(v.name)
+        return [(name, names) for name, names in groups.items() if len(names) > 1]
+
+    def _grouped(self, decoded: dict, prev: dict | None) -> list[dict]:
+        """Tables: one per domain whose maps the model declares (a row per element, a column
+        per map), then the other variables one per row."""
+        tables, placed = [], set()
+        changed = lambda name, key=None: prev is not None and (  # noqa: E731
+            (prev.get(name) if key is None else prev.get(name, {}).get(key))
+            != (decoded.get(name) if key is None else decoded.get(name, {}).get(key)))
+        for title, names in self._groups or []:
+            keys = list(decoded[names[0]].keys())
+            if not all(isinstance(decoded.get(n), dict) and list(decoded[n]) == keys
+                       for n in names):
+                continue
+            placed.update(names)
+            rows = [{"key": show(k), "cells": [{"value": show(decoded[n][k]),
+                                                "changed": changed(n, k)} for n in names]}
+                    for k in keys]
+            tables.append({"title": f"per {title}", "columns": [title, *names], "rows": rows})
+        rest = [{"key": n, "cells": [{"value": show(v), "changed": changed(n)}]}
+                for n, v in decoded.items() if n not in placed]
+        if rest:
+            tables.append({"title": "variables", "columns": ["variable", "value"],
+                           "rows": rest})
+        return tables
+
+    # -- a saved trace -------------------------------------------------------------------------
+    def path_of_trace(self, doc) -> dict:
+        """The ``init`` and ``path`` that replay a saved trace: the ``--trace-format json``
+        output, or a ``--format json`` report with a violation. Every step must be a
+        successor of the one before with the same action and state."""
+        if isinstance(doc, dict) and isinstance(doc.get("violation"), dict):
+            doc = doc["violation"]
+        steps = doc.get("trace") if isinstance(doc, dict) else None
+        if not isinstance(steps, list) or not steps or not all(
+                isinstance(s, dict) and "action" in s and "state" in s for s in steps):
+            raise BadRequest("not a kafkacheck trace: expected the JSON of --trace-format json"
+                             ", {\"trace\": [{\"action\", \"state\"}, ...]}")
+        if len(steps) > MAX_PATH + 1:
+            raise BadRequest(f"the trace has {len(steps)} states; at most {MAX_PATH + 1}")
+        first = steps[0]["state"]
+        init = next((i for i, s in enumerate(self._initial)
+                     if _normal(self.system.decode(s)) == first), None)
+        if init is None:
+            raise BadRequest(f"the trace's first state is not an initial state of "
+                             f"{self.system.name} with these parameters (was it saved from "
+                             "another model or configuration?)")
+        state, path = self._initial[init], []
+        for i, step in enumerate(steps[1:], start=1):
+            for k, (a, nxt) in enumerate(self.successors(state)):
+                if self.system.actions[a] == step["action"] and \
+                        _normal(self.system.decode(nxt)) == step["state"]:
+                    path.append(k)
+                    state = nxt
+                    break
+            else:
+                raise BadRequest(f"step {i} of the trace, {step['action']!s:.80}, is not a "
+                                 f"step of {self.system.name} from the state before it")
+        return {"init": init, "path": path}
+
+    def describe(self) -> dict:
+        return {"title": self.title, "name": self.system.name, "command": self.command,
+                "params": {k: to_json(v) for k, v in dict(self.system.params).items()},
+                "initial_states": len(self._initial),
+                "lanes": list(self.lanes.order),
+                "properties": [{"name": p.name, "kind": p.kind} for p in self._props]}
