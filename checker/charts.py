@@ -152,6 +152,10 @@ def trace_svg(trace: Trace, lanes: Lanes | None = None, *, standalone: bool = Tr
     x_of = {lane: MARGIN + NUM_W + LANE_W / 2 + i * LANE_W for i, lane in enumerate(used)}
     detail_x = MARGIN + NUM_W + len(used) * LANE_W + 8
     rows = _rows(trace)
+    for _, label, _ in rows[1:]:   # a mark's label, right of its lane, ends before the details
+        lane, tells = lanes.step(label)
+        if lane in x_of and not any(t in x_of for t in tells):
+            detail_x = max(detail_x, x_of[lane] + 10 + len(_name(label)) * SANS_W + 12)
     shown = [(i, label, [_cut(x) for x in lines]) for i, label, lines in rows]
     widest = max([len(_cut(f"{i}. {label}")) for i, label, _ in shown] +
                  [len(x) + 2 for _, _, lines in shown for x in lines] + [20])

@@ -182,3 +182,19 @@ def test_html_is_a_self_contained_page_with_the_chart_and_the_step_tables(capsys
     assert page.count("<table>") == 1 + 4 + 1          # the initial state, 4 steps, the final
     assert "<td>state[1]</td><td>LOOKING</td><td>LEADING</td>" in page
     assert "Reproduce: <code>kafkacheck check ensemble -p servers=4 -p quorum=half</code>" in page
+
+
+def test_a_lasso_says_where_it_loops_back_and_every_format_renders_it():
+    from kafkacheck.checker.render import render_trace
+    from kafkacheck.checker.trace import Step, Trace
+    steps = (Step("init", {"x": 0, "note": "a<b&c"}), Step("tick", {"x": 1, "note": "a<b&c"}),
+             Step("stutter", {"x": 1, "note": "a<b&c"}))
+    trace = Trace("x_returns", "eventually", steps, loop=1)
+    root = ET.fromstring(render_trace(trace, "svg").split("\n", 1)[1])
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    assert "(back to state 1)" in texts and "note = a<b&c" in texts
+    assert any("returns to state 1 and repeats forever" in t for t in texts)
+    steps_g = [g for g in root.iter(f"{SVG}g") if g.get("class") == "step"]
+    assert [g.get("data-lane") for g in steps_g] == ["", "system", ""]   # a stutter: no mark
+    assert "#60;" in render_trace(trace, "mermaid")
+    assert "a&lt;b&amp;c" in render_trace(trace, "html")
