@@ -642,7 +642,7 @@ class ZkCluster(Model):
         attempts = m._trigger_online(s, b, s.ctx_live[b], TRUE)
         m._finish_event(s, b, attempts, s.ctx_live[b])
 
-    @action("broker", fair="weak")
+    @action("broker", fair="weak", tells="ZooKeeper")
     def controller_process_broker_change(m, s, broker):
         """``KafkaController.processBrokerChange``: the controller reads ``/brokers/ids`` and
         compares it with its context — new brokers (``onBrokerStartup``), bounced brokers

@@ -198,3 +198,19 @@ def test_a_lasso_says_where_it_loops_back_and_every_format_renders_it():
     assert [g.get("data-lane") for g in steps_g] == ["", "system", ""]   # a stutter: no mark
     assert "#60;" in render_trace(trace, "mermaid")
     assert "a&lt;b&amp;c" in render_trace(trace, "html")
+
+
+@pytest.mark.parametrize("name, args", [
+    ("ensemble-half.svg", UNSAFE),
+    ("ensemble-half.mmd", UNSAFE),
+    ("zk-cluster-before-kafka-6082.svg", ["check", "zk-cluster-before-kafka-6082"])])
+def test_checked_in_pictures_are_what_their_documented_command_writes(capsys, tmp_path, name,
+                                                                      args):
+    from pathlib import Path
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    out = tmp_path / name
+    assert run(capsys, *args, "--trace-out", str(out))[0] == 1
+    assert out.read_bytes() == (docs / "pictures" / name).read_bytes(), \
+        f"docs/pictures/{name} is stale: rerun the command in docs/explorer.md"
+    command = " ".join(["kafkacheck", *args, "--trace-out", f"docs/pictures/{name}"])
+    assert command in (docs / "explorer.md").read_text()
