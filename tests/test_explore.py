@@ -256,3 +256,15 @@ def _labels_path():
         view = explorer.view(0, path)
         path.append(next(a["index"] for a in view["actions"] if a["action"] == label))
     return path
+
+
+def test_zk_cluster_state_is_grouped_per_broker_and_per_partition():
+    system = MODELS["zk-cluster"]().compile()
+    view = Explorer(system).view()
+    titles = [t["title"] for t in view["state"]]
+    assert titles == ["per broker", "per partition", "variables"]
+    per_broker = view["state"][0]
+    assert per_broker["columns"][:3] == ["broker", "state", "known_ctrl_epoch"]
+    assert "controller" not in per_broker["columns"]     # a Maybe(broker), not a map
+    others = [r["key"] for r in view["state"][2]["rows"]]
+    assert "controller" in others

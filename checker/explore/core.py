@@ -145,11 +145,11 @@ class Explorer:
         layout = getattr(self.system, "layout", None)
         if layout is None:
             return None
+        from ..lang.types import Map
         groups: dict = {}
         for v in layout.variables:
-            domain = getattr(v.type, "domain", None)
-            if domain is not None:
-                groups.setdefault(domain.name, []).append(v.name)
+            if isinstance(v.type, Map):
+                groups.setdefault(v.type.domain.name, []).append(v.name)
         return [(name, names) for name, names in groups.items() if len(names) > 1]
 
     def _grouped(self, decoded: dict, prev: dict | None) -> list[dict]:
