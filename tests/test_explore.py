@@ -268,3 +268,13 @@ def test_zk_cluster_state_is_grouped_per_broker_and_per_partition():
     assert "controller" not in per_broker["columns"]     # a Maybe(broker), not a map
     others = [r["key"] for r in view["state"][2]["rows"]]
     assert "controller" in others
+
+
+def test_an_itf_trace_gives_the_same_path(server, capsys, tmp_path):
+    itf = tmp_path / "cex.itf.json"
+    assert main(["check", "ensemble", "-p", "servers=4", "-p", "quorum=half",
+                 "--trace-out", str(itf)]) == 1
+    capsys.readouterr()
+    found = json.loads(urllib.request.urlopen(
+        urllib.request.Request(server + "/api/trace", data=itf.read_bytes()), timeout=10).read())
+    assert found == {"init": 0, "path": walk(server, PATH)}

@@ -18,7 +18,8 @@ from .targets import UserError, model_options, parse_settings
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="The port on 127.0.0.1 to serve on (0: a free one).")
 @click.option("--trace", "trace_file", default=None, metavar="PATH",
-              help="Open at the end of this saved trace (the output of --trace-format json).")
+              help="Open at the end of this saved trace (the output of --trace-format json "
+                   "or itf).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
 @click.pass_context
 def explore_command(ctx, target, params, configs, before, port, trace_file, open_browser):

@@ -55,6 +55,22 @@ def _normal(value):
     return json.loads(json.dumps(to_json(value)))
 
 
+def _from_itf(states) -> list:
+    """ITF states as the steps of a JSON trace (``{"action", "state"}``)."""
+    from ..render import from_itf
+    out = []
+    for i, st in enumerate(states):
+        if not isinstance(st, dict):
+            raise BadRequest(f"ITF state {i} is not an object")
+        meta = st.get("#meta") if isinstance(st.get("#meta"), dict) else {}
+        try:
+            state = {k: _normal(from_itf(v)) for k, v in st.items() if k != "#meta"}
+        except (ValueError, TypeError) as e:
+            raise BadRequest(f"ITF state {i}: {e}") from None
+        out.append({"action": meta.get("action", "init" if i == 0 else "?"), "state": state})
+    return out
+
+
 class Explorer:
     """Answers for one transition system (a compiled model or any ``TransitionSystem``)."""
 
@@ -179,10 +195,12 @@ class Explorer:
     # -- a saved trace -------------------------------------------------------------------------
     def path_of_trace(self, doc) -> dict:
         """The ``init`` and ``path`` that replay a saved trace: the ``--trace-format json``
-        output, or a ``--format json`` report with a violation. Every step must be a
+        or ``itf`` output, or a ``--format json`` report with a violation. Every step must be a
         successor of the one before with the same action and state."""
         if isinstance(doc, dict) and isinstance(doc.get("violation"), dict):
             doc = doc["violation"]
+        if isinstance(doc, dict) and isinstance(doc.get("states"), list) and "#meta" in doc:
+            doc = {"trace": _from_itf(doc["states"])}
         steps = doc.get("trace") if isinstance(doc, dict) else None
         if not isinstance(steps, list) or not steps or not all(
                 isinstance(s, dict) and "action" in s and "state" in s for s in steps):
