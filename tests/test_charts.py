@@ -203,14 +203,39 @@ def test_a_lasso_says_where_it_loops_back_and_every_format_renders_it():
 @pytest.mark.parametrize("name, args", [
     ("ensemble-half.svg", UNSAFE),
     ("ensemble-half.mmd", UNSAFE),
-    ("zk-cluster-before-kafka-6082.svg", ["check", "zk-cluster-before-kafka-6082"])])
+    ("zk-cluster-before-kafka-6082.svg", ["check", "zk-cluster-before-kafka-6082"]),
+    ("peter-test02.svg", ["check", "peter-test02", "--trace-of", "failover_completes"])])
 def test_checked_in_pictures_are_what_their_documented_command_writes(capsys, tmp_path, name,
                                                                       args):
     from pathlib import Path
     docs = Path(__file__).resolve().parent.parent / "docs"
     out = tmp_path / name
-    assert run(capsys, *args, "--trace-out", str(out))[0] == 1
+    assert run(capsys, *args, "--trace-out", str(out))[0] == (0 if "--trace-of" in args else 1)
     assert out.read_bytes() == (docs / "pictures" / name).read_bytes(), \
         f"docs/pictures/{name} is stale: rerun the command in docs/explorer.md"
     command = " ".join(["kafkacheck", *args, "--trace-out", f"docs/pictures/{name}"])
     assert command in (docs / "explorer.md").read_text()
+
+
+def test_trace_of_writes_a_sometimes_example_and_refuses_other_names(capsys, tmp_path):
+    out = tmp_path / "example.svg"
+    code, _, _ = run(capsys, "check", "peter-test02", "--trace-of", "failover_completes",
+                     "--trace-out", str(out))
+    assert code == 0
+    root = ET.fromstring(out.read_bytes())
+    steps = [g.get("data-action") for g in root.iter(f"{SVG}g") if g.get("class") == "step"]
+    assert steps == ["init", "broker_crash(broker=1)", "broker_session_expire(broker=1)",
+                     "controller_process_broker_change(broker=2)",
+                     "broker_receive_leader_and_isr(broker=2)",
+                     "broker_receive_leader_and_isr(broker=3)"]
+    verdict = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "verdict example")
+    assert verdict.get("data-kind") == "sometimes"
+    for bad, words in ((["--trace-of", "leader_in_isr", "--trace-out", str(tmp_path / "a")],
+                        "of kind always"),
+                       (["--trace-of", "nope", "--trace-out", str(tmp_path / "b")],
+                        "not a property"),
+                       (["--trace-of", "failover_completes"], "give --trace-out"),
+                       (["--trace-of", "write_acknowledged", "--property", "leader_in_isr",
+                         "--trace-out", str(tmp_path / "c")], "--property write_acknowledged")):
+        code, _, err = run(capsys, "check", "peter-test02", *bad)
+        assert code == 2 and words in err and err.count("\n") == 1, err

@@ -64,6 +64,9 @@ ENGINES = engines.names()
                    "sequence diagram, html a page with the chart and the step tables; "
                    "without --trace-out, any but text prints the trace so on stdout, the "
                    "report on stderr.")
+@click.option("--trace-of", "trace_of", default=None, metavar="NAME",
+              help="Write (or print) the example of this sometimes-property as the trace, "
+                   "instead of the counterexample: --trace-out or --trace-format.")
 @click.option("--liveness", is_flag=True,
               help="Also check every liveness property (eventually, leads_to): a second pass "
                    "over the whole reachable graph; --property NAME checks one.")
@@ -85,7 +88,8 @@ ENGINES = engines.names()
 @click.pass_context
 def check_command(ctx, target, params, configs, before, properties, engine, max_depth,
                   max_states, time_limit, query_time_limit, memory_limit, exact, symmetry, fmt,
-                  trace_out, junit_xml, force, trace_format, liveness, fairness, seed, traces,
+                  trace_out, junit_xml, force, trace_format, trace_of, liveness, fairness,
+                  seed, traces,
                   depth, show_examples, coverage, progress,
                   slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
@@ -108,6 +112,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
+                                ("--trace-of", trace_of is not None),
                                 ("--exact", exact), ("--symmetry", symmetry),
                                 ("--liveness", liveness),
                                 ("--fairness", fairness), ("--seed", seed is not None),
@@ -141,6 +146,8 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                   time_limit, exact, progress, query_time_limit, symmetry=symmetry,
                   liveness=liveness, fairness=fairness, simulation=(seed, traces, depth))
         run.config = applied
+        if trace_of is not None:
+            run.check_trace_of(trace_of, trace_out is not None or trace_to_stdout)
         echo_config(applied)  # once the model is built: bad input stays one line
         result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
@@ -151,7 +158,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
         click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False,
                    err=trace_to_stdout)
     if trace_out is not None or trace_to_stdout:
-        run.write_trace(result, trace_out, trace_format)
+        run.write_trace(result, trace_out, trace_format, of=trace_of)
     if junit_xml is not None:
         from .junit import target_report
         write_whole(junit_xml, target_report(run, result))
@@ -363,11 +370,28 @@ class Run:
         lines.append(_verdict_line(result))
         return "\n".join(lines) + "\n"
 
-    def write_trace(self, result, path, fmt):
-        trace = result.violation
+    def check_trace_of(self, name: str, writes: bool):
+        """``--trace-of NAME``: a checked sometimes-property, and somewhere to write it."""
+        if not writes:
+            raise UserError("--trace-of NAME chooses the trace that --trace-out writes (or "
+                            "--trace-format prints); give --trace-out PATH")
+        kinds = self.system.kinds([name])
+        if kinds.get(name) != "sometimes":
+            some = [p.name for p in self.system.properties if p.kind == "sometimes"]
+            what = f"a property of kind {kinds[name]}" if name in kinds else "not a property"
+            raise UserError(f"--trace-of {name}: {what} of {self.system.name}; it takes a "
+                            f"sometimes-property, whose example it writes (these: "
+                            f"{', '.join(some) or 'none'})")
+        if self.properties is not None and name not in self.properties:
+            raise UserError(f"--trace-of {name}: the property is not checked in this run; add "
+                            f"--property {name}")
+
+    def write_trace(self, result, path, fmt, *, of=None):
+        trace = result.violation if of is None else result.examples.get(of)
         if trace is None or not trace.steps:
             where = path or "no trace was printed"
-            click.echo(f"note: no counterexample, so {where}" +
+            what = "no counterexample" if of is None else f"no example of {of}"
+            click.echo(f"note: {what}, so {where}" +
                        (" was not written" if path else ""), err=True)
             return
         fmt = fmt or trace_format_for(path)
