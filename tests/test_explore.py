@@ -278,3 +278,34 @@ def test_an_itf_trace_gives_the_same_path(server, capsys, tmp_path):
     found = json.loads(urllib.request.urlopen(
         urllib.request.Request(server + "/api/trace", data=itf.read_bytes()), timeout=10).read())
     assert found == {"init": 0, "path": walk(server, PATH)}
+
+
+def test_a_check_from_the_page_jumps_to_the_shortest_counterexample_or_example(server):
+    found = get_json(server, "/api/check")
+    assert found["verdict"] == "violated"
+    assert found["property"] == "one_epoch_leader" and found["length"] == 4
+    view = get_json(server, f"/api/state?path={','.join(map(str, found['path']))}")
+    assert {p["name"]: p["holds"] for p in view["properties"]}["one_epoch_leader"] is False
+    example = get_json(server, "/api/check?property=leader_elected")
+    assert example["kind"] == "sometimes" and example["length"] == 3
+    view = get_json(server, f"/api/state?path={','.join(map(str, example['path']))}")
+    assert {p["name"]: p["holds"] for p in view["properties"]}["leader_elected"] is True
+    code, msg = error_of(server, "/api/check?property=nope")
+    assert code == 400 and "unknown property 'nope'" in msg
+
+
+def test_a_check_that_holds_gives_no_path_and_an_unreachable_example_says_so():
+    system = MODELS["failover"].from_settings({"brokers": "3", "partitions": "1",
+                                               "replication.factor": "2",
+                                               "max_epoch": "3"}).compile()
+    explorer = Explorer(system)
+    held = explorer.run_check()
+    assert held["verdict"] == "holds" and held["path"] is None and held["complete"]
+    assert held["distinct_states"] == 4464
+    example = explorer.run_check("leader_failed_over")
+    assert example["kind"] == "sometimes" and example["length"] == 4   # as bfs finds it
+    steps = explorer.walk(example["init"], example["path"])
+    reached = system.first_false(["leader_failed_over"])
+    assert reached(steps[-1][1]) < 0 and all(reached(s) >= 0 for _, s in steps[:-1])
+    cut = explorer.run_check("leader_failed_over", max_states=1)
+    assert cut["path"] is None and cut["verdict"] == "incomplete" and not cut["complete"]

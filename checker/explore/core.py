@@ -82,6 +82,7 @@ class Explorer:
         self._initial = list(system.initial_states())
         self._succ: dict = {}
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
         self._props = [p for p in system.properties]
         self._groups = self._variable_groups()
 
@@ -227,6 +228,75 @@ class Explorer:
                 raise BadRequest(f"step {i} of the trace, {step['action']!s:.80}, is not a "
                                  f"step of {self.system.name} from the state before it")
         return {"init": init, "path": path}
+
+    # -- a check from the page ---------------------------------------------------------------
+    def run_check(self, name: str | None = None, *, time_limit: float = 30.0,
+                  max_states: int = 2_000_000) -> dict:
+        """Breadth-first search from the initial states: for ``name`` None, every safety
+        property, and the path of the shortest counterexample; for a sometimes-property, the
+        path of its shortest example. One check at a time; bounded by ``time_limit`` and
+        ``max_states`` (then ``complete`` is false)."""
+        from ..explicit import check
+        from ..render import trace_json
+        from ..system import PropertyError, SAFETY
+        try:
+            names = self.system.select(None if name is None else [name], kinds=SAFETY,
+                                       purpose="checked from the explorer")
+        except PropertyError as e:
+            raise BadRequest(str(e)) from None
+        kind = self.system.kinds([name]).get(name) if name else None
+        if kind == "sometimes":
+            return self._find_example(name, time_limit, max_states)
+        with self._check_lock:
+            result = check(self.system, engine="bfs", properties=names,
+                           time_limit=time_limit, max_states=max_states)
+        trace = result.examples.get(name) if kind == "sometimes" else result.violation
+        out = {"verdict": result.verdict, "complete": result.complete,
+               "distinct_states": result.distinct_states, "property": None, "kind": None,
+               "init": None, "path": None}
+        if trace is not None and trace.steps:
+            out.update(self.path_of_trace(trace_json(trace)), property=trace.property,
+                       kind=trace.kind, length=trace.length)
+        return out
+
+    def _find_example(self, name, time_limit, max_states) -> dict:
+        """Breadth-first search that stops at the first state satisfying ``name`` (the
+        engines would go on to exhaust the space): the path of its shortest example."""
+        import time
+        from collections import deque
+        holds = self.system.first_false([name])
+        started = time.monotonic()
+        parent: dict = {}
+        queue: deque = deque()
+        for i, s in enumerate(self._initial):
+            if s not in parent:
+                parent[s] = (None, i)
+                queue.append(s)
+        found, complete = None, True
+        while queue:
+            state = queue.popleft()
+            if holds(state) < 0:
+                found = state
+                break
+            if len(parent) >= max_states or time.monotonic() - started > time_limit:
+                complete = False
+                break
+            for k, (_, nxt) in enumerate(self.system.successors(state)):
+                if nxt not in parent:
+                    parent[nxt] = (state, k)
+                    queue.append(nxt)
+        out = {"verdict": "holds" if found is not None else
+               ("incomplete" if not complete else "never"), "complete": complete or
+               found is not None, "distinct_states": len(parent), "property": None,
+               "kind": None, "init": None, "path": None}
+        if found is not None:
+            path = []
+            while parent[found][0] is not None:
+                found, k = parent[found]
+                path.append(k)
+            out.update(init=parent[found][1], path=path[::-1], property=name,
+                       kind="sometimes", length=len(path))
+        return out
 
     def describe(self) -> dict:
         return {"title": self.title, "name": self.system.name, "command": self.command,

@@ -7,6 +7,9 @@ the page's static files, on 127.0.0.1.
 ``GET /api/state?init=I&path=P`` the state at a path: its tables, enabled actions, properties
 ``POST /api/trace``             a saved trace (JSON) in the body: the ``init`` and ``path``
                                 that replay it
+``GET /api/check?property=NAME`` a breadth-first check (NAME: one property, default every
+                                safety property): the verdict, and the path of the shortest
+                                counterexample or of NAME's example
 
 A bad request gets a 4xx and ``{"error": "one line"}``; never a traceback.
 """
@@ -97,6 +100,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/state":
             init = parse_index(one("init"), "init")
             return self._json(200, self.explorer.view(init, parse_path(one("path"))))
+        if url.path == "/api/check":
+            return self._json(200, self.explorer.run_check(one("property") or None))
         self._error(404, f"no such page: {url.path}")
 
     def _post(self):

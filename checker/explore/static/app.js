@@ -132,8 +132,36 @@ async function loadTrace(file) {
   }
 }
 
+async function runCheck() {
+  const name = document.getElementById("checkprop").value;
+  const out = document.getElementById("checkresult");
+  const button = document.getElementById("check");
+  out.textContent = "checking\u2026";
+  button.disabled = true;
+  try {
+    const r = await getJSON(`/api/check?property=${encodeURIComponent(name)}`);
+    const bound = r.complete ? "" : " (the search stopped at its limit)";
+    if (r.path === null) {
+      out.textContent = name && r.verdict !== "violated"
+        ? `no example of ${name} in ${r.distinct_states} states${bound}`
+        : `${r.verdict}: no counterexample in ${r.distinct_states} states${bound}`;
+    } else {
+      out.textContent = r.kind === "sometimes"
+        ? `example of ${r.property} in ${r.length} steps`
+        : `${r.property} is violated after ${r.length} steps (the shortest trace)`;
+      ahead = [...r.path];
+      await go(r.init, r.path);
+    }
+  } catch (e) {
+    out.textContent = "";
+    showError(e.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("keydown", (e) => {
-  if (e.target.tagName === "INPUT" || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.tagName === "INPUT" || e.target.tagName === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === "ArrowLeft" || e.key === "Backspace") { back(); e.preventDefault(); }
   else if (e.key === "ArrowRight") { forward(); e.preventDefault(); }
   else if (e.key === "Home") { if (current) go(current.init, []); }
@@ -148,6 +176,7 @@ window.addEventListener("popstate", () => {
   go(at.init, at.path ? at.path.split(",").map(Number) : [], false);
 });
 
+document.getElementById("check").onclick = runCheck;
 document.getElementById("back").onclick = back;
 document.getElementById("forward").onclick = forward;
 document.getElementById("restart").onclick = () => current && go(current.init, []);
@@ -162,6 +191,12 @@ document.getElementById("tracefile").onchange = (e) => {
     document.getElementById("title").textContent = `kafkacheck explore ${model.name}`;
     document.getElementById("params").textContent = Object.entries(model.params)
       .map(([k, v]) => `${k}=${v}`).join("  ");
+    const select = document.getElementById("checkprop");
+    for (const p of model.properties) {
+      if (["always", "sometimes", "transition"].includes(p.kind)) {
+        select.append(el("option", { value: p.name, textContent: `${p.name} (${p.kind})` }));
+      }
+    }
   } catch (e) { showError(e.message); }
   const at = location_path();
   if (/^\d+$/.test(at.init) && /^(\d+(,\d+)*)?$/.test(at.path)) {
