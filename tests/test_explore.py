@@ -309,3 +309,24 @@ def test_a_check_that_holds_gives_no_path_and_an_unreachable_example_says_so():
     assert reached(steps[-1][1]) < 0 and all(reached(s) >= 0 for _, s in steps[:-1])
     cut = explorer.run_check("leader_failed_over", max_states=1)
     assert cut["path"] is None and cut["verdict"] == "incomplete" and not cut["complete"]
+
+
+def test_a_lasso_that_stutters_replays_up_to_its_last_state(capsys, tmp_path):
+    cex = tmp_path / "lasso.json"
+    assert main(["check", "zk-cluster-liveness-unfair", "--trace-out", str(cex)]) == 1
+    capsys.readouterr()
+    doc = json.loads(cex.read_text())
+    assert doc["trace"][-1]["action"] == "stutter"
+    system = MODELS["zk-cluster"]().compile()        # the check file sets no parameter
+    found = Explorer(system).path_of_trace(doc)
+    assert len(found["path"]) == len(doc["trace"]) - 2
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None,
+                    reason="node is not installed: the page's script is not syntax-checked")
+def test_the_page_script_parses():
+    from pathlib import Path
+    import kafkacheck.checker.explore as explore
+    script = Path(explore.__file__).parent / "static" / "app.js"
+    done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -207,6 +207,8 @@ class Explorer:
                 isinstance(s, dict) and "action" in s and "state" in s for s in steps):
             raise BadRequest("not a kafkacheck trace: expected the JSON of --trace-format json"
                              ", {\"trace\": [{\"action\", \"state\"}, ...]}")
+        if doc.get("loop") is not None and steps[-1].get("action") == "stutter":
+            steps = steps[:-1]   # a lasso that stays in its last state: no step to replay
         if len(steps) > MAX_PATH + 1:
             raise BadRequest(f"the trace has {len(steps)} states; at most {MAX_PATH + 1}")
         first = steps[0]["state"]
