@@ -146,3 +146,14 @@ def test_a_bad_path_in_the_url_shows_one_line_and_the_page_still_works(page, bas
     page.goto(base + "/?init=0&path=x")
     expect(page.locator("#error")).to_contain_text("not a list of successor indices")
     expect(page.locator("#path li")).to_have_count(1)
+
+
+def test_actions_are_listed_by_lane_and_keys_take_them_in_that_order(page, base):
+    page.goto(base + "/")
+    expect(page.locator("#actions .lane").first).to_have_text("server 1")
+    lanes = page.locator("#actions .lane").all_inner_texts()
+    assert lanes == ["server 1", "server 2", "server 3", "server 4"]   # each lane once
+    first = page.locator("#actions button").first.inner_text().lstrip("0123456789").strip()
+    assert first == "crash(server=1)"
+    page.keyboard.press("1")
+    expect(page.locator("#path li.current")).to_have_text(first)

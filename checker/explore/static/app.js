@@ -4,6 +4,8 @@
 
 let current = null;     // the last /api/state answer
 let ahead = [];         // the path we came back from: forward walks it again
+let laneOrder = [];     // the model's lanes, in its order: actions are listed by lane
+let shown = [];         // the enabled actions in the order they are listed (keys 1-9)
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -82,7 +84,10 @@ function render(view) {
   const actions = document.getElementById("actions");
   const items = [];
   let lane = undefined;
-  view.actions.forEach((a, i) => {
+  const rank = (a) => { const r = laneOrder.indexOf(a.lane); return r < 0 ? laneOrder.length : r; };
+  shown = view.actions.map((a, i) => [a, i])
+    .sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map(x => x[0]);
+  shown.forEach((a, i) => {
     if (a.lane !== lane) {
       lane = a.lane;
       items.push(el("div", { className: "lane", textContent: lane || "" }));
@@ -166,7 +171,7 @@ document.addEventListener("keydown", (e) => {
   else if (e.key === "ArrowRight") { forward(); e.preventDefault(); }
   else if (e.key === "Home") { if (current) go(current.init, []); }
   else if (/^[1-9]$/.test(e.key) && current) {
-    const a = current.actions[Number(e.key) - 1];
+    const a = shown[Number(e.key) - 1];
     if (a) take(a.index);
   }
 });
@@ -188,6 +193,7 @@ document.getElementById("tracefile").onchange = (e) => {
   try {
     const model = await getJSON("/api/model");
     document.title = `kafkacheck explore ${model.name}`;
+    laneOrder = model.lanes;
     document.getElementById("title").textContent = `kafkacheck explore ${model.name}`;
     document.getElementById("params").textContent = Object.entries(model.params)
       .map(([k, v]) => `${k}=${v}`).join("  ");
@@ -202,7 +208,7 @@ document.getElementById("tracefile").onchange = (e) => {
   if (/^\d+$/.test(at.init) && /^(\d+(,\d+)*)?$/.test(at.path)) {
     go(Number(at.init), at.path ? at.path.split(",").map(Number) : [], false);
   } else {
+    await go(0, []);
     showError(`the URL's path ${at.path} is not a list of successor indices; starting over`);
-    go(0, []);
   }
 })();
