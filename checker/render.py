@@ -267,11 +267,25 @@ def trace_itf(trace: Trace, *, types: dict | None = None, source: str = "") -> d
     return out
 
 
-def render_trace(trace: Trace, fmt: str, *, command=None, types=None, source="") -> str:
+#: every trace format, in the order the CLI lists them
+TRACE_FORMATS = ("text", "json", "itf", "svg", "mermaid", "html")
+
+
+def render_trace(trace: Trace, fmt: str, *, command=None, types=None, source="",
+                 lanes=None) -> str:
+    """``lanes`` (a ``charts.Lanes``) places the steps of the pictures (svg, mermaid,
+    html) on their lanes; without it every step is drawn on one ``system`` lane."""
+    if fmt in ("svg", "mermaid", "html"):
+        from . import charts
+        if fmt == "svg":
+            return charts.trace_svg(trace, lanes)
+        if fmt == "mermaid":
+            return charts.trace_mermaid(trace, lanes)
+        return charts.trace_html(trace, lanes, command=command)
     if fmt == "text":
         return trace_text(trace, command=command)
     if fmt == "json":
         return json.dumps(trace_json(trace), indent=2) + "\n"
     if fmt == "itf":
         return json.dumps(trace_itf(trace, types=types, source=source), indent=2) + "\n"
-    raise ValueError(f"unknown trace format {fmt!r} (known: text, json, itf)")
+    raise ValueError(f"unknown trace format {fmt!r} (known: {', '.join(TRACE_FORMATS)})")

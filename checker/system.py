@@ -53,6 +53,9 @@ class TransitionSystem:
     #: per action (by index): ``none``, ``weak`` or ``strong`` fairness; an engine that
     #: checks liveness reads it (a system without the attribute has no fair action)
     fairness: list[str] = []
+    #: per action (by index): ``(lane, told lanes)``, who takes the step and whom it tells,
+    #: for the pictures of a trace; a system without them draws every step on one lane
+    lanes: list[tuple[str, tuple[str, ...]]] = []
 
     def initial_states(self) -> list[State]:
         raise NotImplementedError

@@ -226,7 +226,8 @@ class Ensemble(Model):
         s.up[server] = True
 
     # -- phase 0: election ---------------------------------------------------------------------
-    @action("server", "voter_sets", where=lambda m, c, v: c.value in [e.value for e in v])
+    @action("server", "voter_sets", where=lambda m, c, v: c.value in [e.value for e in v],
+            lane="candidate", tells="voters")
     def elect_leader(m, s, candidate, voters):
         """A quorum of LOOKING servers elects the candidate (FastLeaderElection.lookForLeader).
 
@@ -243,7 +244,8 @@ class Ensemble(Model):
             s.phase[v] = "DISCOVERY"
             s.leader[v] = candidate
 
-    @action("server", "server", where=lambda m, f, ld: f.value != ld.value)
+    @action("server", "server", where=lambda m, f, ld: f.value != ld.value,
+            lane="follower", tells="leader")
     def follower_join(m, s, follower, leader):
         """A LOOKING server joins a running leader (FLE learns it from FOLLOWING/LEADING
         notifications; Learner.registerWithLeader).
@@ -345,7 +347,8 @@ class Ensemble(Model):
         require(s.history[server].length() < m.max_txns)
         s.history[server].append(s.current_epoch[server])
 
-    @action("server", "server", where=lambda m, f, ld: f.value != ld.value)
+    @action("server", "server", where=lambda m, f, ld: f.value != ld.value,
+            lane="leader", tells="follower")
     def follower_log(m, s, follower, leader):
         """A follower logs the leader's next proposal, in zxid order, and acknowledges it
         (Follower.processPacket PROPOSAL; SyncRequestProcessor, SendAckRequestProcessor)."""

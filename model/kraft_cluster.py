@@ -573,7 +573,7 @@ class KraftCluster(Model):
         return m.is_up(s, b) & any_of(m.voter, lambda c: (s.b_ctrl[b] == c) & s.c_up[c] &
                                       (s.c_role[c] == "LEADER") & ~m.active(s, c))
 
-    @action("broker", "voter", where=lambda m, b, v: m.follows)
+    @action("broker", "voter", where=lambda m, b, v: m.follows, tells="voter")
     def broker_find_controller(m, s, broker, voter):
         """The controller the broker follows fails its fetch (it crashed, resigned, or
         learned a newer epoch): the broker's observer asks the voters and follows the leader
@@ -632,7 +632,8 @@ class KraftCluster(Model):
         return m.serves(s, p, leader) & m.reaches_active(s, leader)
 
     @action("partition", "broker", "broker",
-            where=lambda m, p, r, b: r in m.replicas[p] and b in m.replicas[p] and r is not b, fair="weak")
+            where=lambda m, p, r, b: r in m.replicas[p] and b in m.replicas[p] and r is not b, fair="weak",
+            lane="leader")
     def leader_shrink_isr(m, s, partition, replica, leader):
         """``Partition.maybeShrinkIsr``: the leader drops a follower that lags or stopped
         fetching; the controller commits the PartitionChangeRecord (maybe growing the ELR)."""
@@ -648,7 +649,7 @@ class KraftCluster(Model):
 
     @action("partition", "broker", "broker",
             where=lambda m, p, r, b: m.logs and r in m.replicas[p] and b in m.replicas[p]
-            and r is not b, fair="weak")
+            and r is not b, fair="weak", lane="leader")
     def leader_expand_isr(m, s, partition, replica, leader):
         """``Partition.maybeExpandIsr``: a follower the leader saw caught up rejoins the ISR
         through AlterPartition. The controller checks the leader epoch; KIP-841: the replica
@@ -669,7 +670,7 @@ class KraftCluster(Model):
 
     @action("partition", "broker", "broker",
             where=lambda m, p, r, b: m.logs and r in m.replicas[p] and b in m.replicas[p]
-            and r is not b, fair="weak")
+            and r is not b, fair="weak", lane="replica", tells="leader")
     def follower_fetch(m, s, partition, replica, leader):
         """``ReplicaFetcherThread``: the follower, running at the leader's epoch, fetches
         (with its broker epoch, KIP-903), truncates where it diverges and appends the next
@@ -685,7 +686,8 @@ class KraftCluster(Model):
         s.seen_len[p][f] = ite(llen > n, n + 1, n)
         s.seen_epoch[p][f] = s.bepoch[f]
 
-    @action("partition", "broker", where=lambda m, p, b: m.logs and b in m.replicas[p])
+    @action("partition", "broker", where=lambda m, p, b: m.logs and b in m.replicas[p],
+            lane="client", tells="leader")
     def producer_append(m, s, partition, leader):
         """``Partition.appendRecordsToLeader``: acks=all is refused below min ISR."""
         p, L = partition, leader
@@ -703,7 +705,7 @@ class KraftCluster(Model):
             logs.acknowledge(s.acked[p], s.log[L][p], offset + 1, m.max_writes)
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replicas[p], fair="weak")
+            b in m.replicas[p], fair="weak", lane="leader", tells="client")
     def leader_complete_produce(m, s, partition, leader):
         """``DelayedProduce`` completes: every ISR member has the record and the ISR has
         ``min.insync.replicas`` members."""
@@ -720,7 +722,7 @@ class KraftCluster(Model):
         s.produce_offset[p] = 0
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replicas[p], fair="weak")
+            b in m.replicas[p], fair="weak", lane="leader", tells="client")
     def leader_fail_produce(m, s, partition, leader):
         """The DelayedProduce fails: the broker no longer leads (NOT_LEADER_OR_FOLLOWER)."""
         p, L = partition, leader

@@ -547,7 +547,8 @@ class ZkCluster(Model):
                 s.log[b][p].truncate(kept)
                 s.flushed[b][p] = kept
 
-    @action("broker", fair="weak", fair_when=lambda m, s, b: _dead_session(s, b))
+    @action("broker", fair="weak", fair_when=lambda m, s, b: _dead_session(s, b),
+            lane="ZooKeeper", tells="broker")
     def broker_session_expire(m, s, broker):
         """ZooKeeper expires the broker's session and deletes its ephemeral znodes
         (``/brokers/ids/<id>``, and ``/controller`` if it holds it): the session of a dead
@@ -578,7 +579,8 @@ class ZkCluster(Model):
         require(s.state[broker] == "STARTING")
         s.state[broker] = "RECOVERY"
 
-    @action("broker", fair="weak", fair_when=lambda m, s, b: s.state[b] == "RECOVERY")
+    @action("broker", fair="weak", fair_when=lambda m, s, b: s.state[b] == "RECOVERY",
+            tells="ZooKeeper")
     def broker_register(m, s, broker):
         """``KafkaZkClient.registerBroker``: create ``/brokers/ids/<id>`` (a new czxid, the
         broker epoch) — at the end of startup (RECOVERY → RUNNING), or after a running
@@ -621,7 +623,7 @@ class ZkCluster(Model):
 
     # == the controller =======================================================================
 
-    @action("broker", fair="weak")
+    @action("broker", fair="weak", tells="ZooKeeper")
     def controller_elect(m, s, broker):
         """``KafkaController.elect`` → ``registerControllerAndIncrementControllerEpoch``: with
         no ``/controller`` znode, a running registered broker creates it and bumps
@@ -640,7 +642,7 @@ class ZkCluster(Model):
         attempts = m._trigger_online(s, b, s.ctx_live[b], TRUE)
         m._finish_event(s, b, attempts, s.ctx_live[b])
 
-    @action("broker", fair="weak")
+    @action("broker", fair="weak", tells="ZooKeeper")
     def controller_process_broker_change(m, s, broker):
         """``KafkaController.processBrokerChange``: the controller reads ``/brokers/ids`` and
         compares it with its context — new brokers (``onBrokerStartup``), bounced brokers
@@ -689,7 +691,7 @@ class ZkCluster(Model):
                 (s.controller_epoch != s.ctrl_epoch[c]))
         m._forget_controller_role(s, c)
 
-    @action("broker", "broker", fair="weak")
+    @action("broker", "broker", fair="weak", lane="controller", tells="broker")
     def controller_controlled_shutdown(m, s, controller, broker):
         """``KafkaController.doControlledShutdown``: the controller adds the broker to
         ``shuttingDownBrokerIds``, moves leadership of every partition it leads (RF > 1) with
@@ -809,7 +811,7 @@ class ZkCluster(Model):
             (s.view_epoch[r][p] == s.view_epoch[leader][p])
 
     @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
-            fair="weak")
+            fair="weak", lane="leader", tells="ZooKeeper")
     def leader_shrink_isr(m, s, partition, replica, leader):
         """``Partition.maybeShrinkIsr``: the leader drops a follower that stopped fetching or
         lags (for ``replica.lag.time.max.ms``), via AlterPartition."""
@@ -828,7 +830,7 @@ class ZkCluster(Model):
         s.written_by[p] = s.controller_epoch
 
     @action("partition", "broker", "broker", where=lambda m, p, r, b: _pair(m, p, r, b),
-            fair="weak")
+            fair="weak", lane="leader", tells="ZooKeeper")
     def leader_expand_isr(m, s, partition, replica, leader):
         """``Partition.maybeExpandIsr``: a follower that fetches at the leader's epoch and has
         caught up rejoins the ISR, via AlterPartition; the controller refuses replicas that
@@ -849,7 +851,7 @@ class ZkCluster(Model):
     # == logs and the producer (max_writes > 0) ==============================================
 
     @action("partition", "broker", "broker", where=lambda m, p, r, b: m.logs and
-            _pair(m, p, r, b), fair="weak")
+            _pair(m, p, r, b), fair="weak", lane="replica", tells="leader")
     def follower_fetch(m, s, partition, replica, leader):
         """``ReplicaFetcherThread``: the follower fetches at its leader epoch; the leader
         answers only at that epoch (KIP-320); the follower truncates where its log diverges
@@ -862,7 +864,8 @@ class ZkCluster(Model):
         require((flog.length() > n) | (llog.length() > n))
         s.flushed[f][p] = replica_logs.fetch_step(flog, llog, n, s.flushed[f][p])
 
-    @action("partition", "broker", where=lambda m, p, b: m.logs and b in m.replica_set[p])
+    @action("partition", "broker", where=lambda m, p, b: m.logs and b in m.replica_set[p],
+            lane="client", tells="leader")
     def producer_append(m, s, partition, leader):
         """``ReplicaManager.appendRecords`` → ``Partition.appendRecordsToLeader``: the
         producer's record reaches the leader, which appends it at its leader epoch; with
@@ -891,7 +894,7 @@ class ZkCluster(Model):
         replica_logs.acknowledge(s.acked[p], s.log[leader][p], n, m.max_writes)
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replica_set[p], fair="weak")
+            b in m.replica_set[p], fair="weak", lane="leader", tells="client")
     def leader_complete_produce(m, s, partition, leader):
         """``DelayedProduce`` completes: the high watermark (the minimum log end over the
         ISR) passed the record and the ISR still has ``min.insync.replicas`` members
@@ -909,7 +912,7 @@ class ZkCluster(Model):
         s.produce_offset[p] = 0
 
     @action("partition", "broker", where=lambda m, p, b: m.logs and m.acks == "all" and
-            b in m.replica_set[p], fair="weak")
+            b in m.replica_set[p], fair="weak", lane="leader", tells="client")
     def leader_fail_produce(m, s, partition, leader):
         """The DelayedProduce fails: the broker is no longer the leader
         (NOT_LEADER_OR_FOLLOWER); the producer may send a new record."""
@@ -921,7 +924,7 @@ class ZkCluster(Model):
 
     # == the client's metadata (bootstrap.servers set) ======================================
 
-    @action("broker", where=lambda m, b: m.client)
+    @action("broker", where=lambda m, b: m.client, lane="client", tells="broker")
     def client_fetch_metadata(m, s, broker):
         """``NetworkClient`` / ``Metadata``: the client asks a broker it knows (at first only
         ``bootstrap.servers``) for metadata; the answer lists the live brokers, which it

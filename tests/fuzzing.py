@@ -52,8 +52,9 @@ VALUED = {"--engine": ["bfs", "dfs", "bmc", "batch", "simulate", ""],
           "--seed": ["0", "7", "-1", "x"], "--traces": ["1", "3", "0"], "--depth": ["0", "5", "-2"],
           "--format":
           ["text", "json", "dot", "graphml", "xml", ""], "--trace-format":
-          ["text", "json", "itf", "svg"], "--property": ["leader_in_isr", "nope", "", "type_ok",
-                                                         "controller_elected"],
+          ["text", "json", "itf", "svg", "mermaid", "html", "png"],
+          "--property": ["leader_in_isr", "nope", "", "type_ok",
+                         "controller_elected"],
           "--before": ["KAFKA-6082", "KIP-966", "nope", ""], "--strengthen": ["leader_in_isr",
                                                                                "nope"],
           "--rule": ["majority", "half", "threshold:2", "threshold:-1", "threshold:x", "nope"],

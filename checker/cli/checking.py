@@ -10,7 +10,7 @@ import time
 import click
 
 from ..explicit import check as run_engine
-from ..render import header, render_trace, result_json, trace_text
+from ..render import TRACE_FORMATS, header, render_trace, result_json, trace_text
 from .. import engines
 from ..specfile import mismatches
 from . import guard
@@ -58,10 +58,15 @@ ENGINES = engines.names()
 @click.option("--force", is_flag=True,
               help="Let --trace-out or --junit-xml replace an existing file (never an input "
                    "of the run).")
-@click.option("--trace-format", type=click.Choice(["text", "json", "itf"]), default=None,
-              help="Format of --trace-out (default: from its suffix, else text); json or "
-                   "itf without --trace-out prints the trace so on stdout, the report on "
-                   "stderr.")
+@click.option("--trace-format", type=click.Choice(TRACE_FORMATS), default=None,
+              help="Format of --trace-out (default: from its suffix, .json, .itf.json, "
+                   ".svg, .mmd, .html, else text): svg a message-sequence chart, mermaid a "
+                   "sequence diagram, html a page with the chart and the step tables; "
+                   "without --trace-out, any but text prints the trace so on stdout, the "
+                   "report on stderr.")
+@click.option("--trace-of", "trace_of", default=None, metavar="NAME",
+              help="Write (or print) the example of this sometimes-property as the trace, "
+                   "instead of the counterexample: --trace-out or --trace-format.")
 @click.option("--liveness", is_flag=True,
               help="Also check every liveness property (eventually, leads_to): a second pass "
                    "over the whole reachable graph; --property NAME checks one.")
@@ -83,7 +88,8 @@ ENGINES = engines.names()
 @click.pass_context
 def check_command(ctx, target, params, configs, before, properties, engine, max_depth,
                   max_states, time_limit, query_time_limit, memory_limit, exact, symmetry, fmt,
-                  trace_out, junit_xml, force, trace_format, liveness, fairness, seed, traces,
+                  trace_out, junit_xml, force, trace_format, trace_of, liveness, fairness,
+                  seed, traces,
                   depth, show_examples, coverage, progress,
                   slow, list_only):
     """Check TARGET (a model, a check name, a .toml check file, or path/to/file.py:Class).
@@ -106,6 +112,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                                 ("--property", properties), ("--engine", engine),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
+                                ("--trace-of", trace_of is not None),
                                 ("--exact", exact), ("--symmetry", symmetry),
                                 ("--liveness", liveness),
                                 ("--fairness", fairness), ("--seed", seed is not None),
@@ -121,7 +128,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
         raise UserError("--slow applies to the suite only (no TARGET)")
     # --trace-format json/itf without --trace-out: the trace in that format is the standard
     # output (the report goes to stderr), never text in its place.
-    trace_to_stdout = trace_format in ("json", "itf") and trace_out is None
+    trace_to_stdout = trace_format not in (None, "text") and trace_out is None
     if trace_to_stdout and fmt == "json":
         raise UserError(f"--trace-format {trace_format} without --trace-out would print the "
                         "trace on stdout after the --format json report; give --trace-out PATH")
@@ -139,6 +146,8 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                   time_limit, exact, progress, query_time_limit, symmetry=symmetry,
                   liveness=liveness, fairness=fairness, simulation=(seed, traces, depth))
         run.config = applied
+        if trace_of is not None:
+            run.check_trace_of(trace_of, trace_out is not None or trace_to_stdout)
         echo_config(applied)  # once the model is built: bad input stays one line
         result = run.execute(clock.hand_over())
     guard.phase = "writing the results"
@@ -149,7 +158,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
         click.echo(run.text(result, show_examples=show_examples, coverage=coverage), nl=False,
                    err=trace_to_stdout)
     if trace_out is not None or trace_to_stdout:
-        run.write_trace(result, trace_out, trace_format)
+        run.write_trace(result, trace_out, trace_format, of=trace_of)
     if junit_xml is not None:
         from .junit import target_report
         write_whole(junit_xml, target_report(run, result))
@@ -361,22 +370,51 @@ class Run:
         lines.append(_verdict_line(result))
         return "\n".join(lines) + "\n"
 
-    def write_trace(self, result, path, fmt):
-        trace = result.violation
+    def check_trace_of(self, name: str, writes: bool):
+        """``--trace-of NAME``: a checked sometimes-property, and somewhere to write it."""
+        if not writes:
+            raise UserError("--trace-of NAME chooses the trace that --trace-out writes (or "
+                            "--trace-format prints); give --trace-out PATH")
+        kinds = self.system.kinds([name])
+        if kinds.get(name) != "sometimes":
+            some = [p.name for p in self.system.properties if p.kind == "sometimes"]
+            what = f"a property of kind {kinds[name]}" if name in kinds else "not a property"
+            raise UserError(f"--trace-of {name}: {what} of {self.system.name}; it takes a "
+                            f"sometimes-property, whose example it writes (these: "
+                            f"{', '.join(some) or 'none'})")
+        if self.properties is not None and name not in self.properties:
+            raise UserError(f"--trace-of {name}: the property is not checked in this run; add "
+                            f"--property {name}")
+
+    def write_trace(self, result, path, fmt, *, of=None):
+        trace = result.violation if of is None else result.examples.get(of)
         if trace is None or not trace.steps:
             where = path or "no trace was printed"
-            click.echo(f"note: no counterexample, so {where}" +
+            what = "no counterexample" if of is None else f"no example of {of}"
+            click.echo(f"note: {what}, so {where}" +
                        (" was not written" if path else ""), err=True)
             return
-        fmt = fmt or ("itf" if path.endswith(".itf.json") else
-                      "json" if path.endswith(".json") else "text")
+        fmt = fmt or trace_format_for(path)
         types = {v.name: v.type for v in self.system.layout.variables} \
             if hasattr(self.system, "layout") else None
-        text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv)
+        from ..charts import Lanes
+        text = render_trace(trace, fmt, command=self.argv, types=types, source=self.argv,
+                            lanes=Lanes.of(self.system))
         if path is None:
             click.echo(text, nl=not text.endswith("\n"))
         else:
             write_whole(path, text)
+
+
+def trace_format_for(path: str) -> str:
+    """The trace format a --trace-out path asks for by its suffix (text when none does)."""
+    low = path.lower()
+    for suffix, fmt in ((".itf.json", "itf"), (".json", "json"), (".svg", "svg"),
+                        (".mmd", "mermaid"), (".mermaid", "mermaid"), (".html", "html"),
+                        (".htm", "html")):
+        if low.endswith(suffix):
+            return fmt
+    return "text"
 
 
 def _stats_line(result) -> str:

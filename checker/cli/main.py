@@ -20,6 +20,7 @@ from ..system import PropertyError
 from .audit import audit_command
 from .bench import bench_command
 from .checking import check_command
+from .exploring import explore_command
 from .graphing import graph_command
 from .prove import prove_command
 from .quorum import quorum_command
@@ -54,6 +55,7 @@ def cli():
     kafkacheck models                     the models, their parameters and properties
     kafkacheck check                      the built-in suite of checks
     kafkacheck check failover -p brokers=4 --format json
+    kafkacheck explore ensemble           step through a model in a web browser
     """
 
 
@@ -134,6 +136,7 @@ def describe_model(name: str, cls) -> dict:
 
 cli.add_command(audit_command)
 cli.add_command(check_command)
+cli.add_command(explore_command)
 cli.add_command(graph_command)
 cli.add_command(bench_command)
 cli.add_command(prove_command)

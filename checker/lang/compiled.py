@@ -29,6 +29,8 @@ class CompiledSystem(TransitionSystem):
                            for p in built.properties]
         self.check_deadlock = built.check_deadlock
         self.fairness = [a.fair for a in built.actions]
+        self.lanes = [(a.lane, a.tells) for a in built.actions]
+        self.lane_order = _lane_order(built, self.lanes)
         #: action index -> the predicate (of a state) under which it is fair, where only
         #: part of it is (``@action(fair_when=...)``)
         self.fair_conditions = {i: _holds(compile_first_false(built, [a.fair_when]))
@@ -90,6 +92,21 @@ class CompiledSystem(TransitionSystem):
         t = self.layout.slot_types[err.slot]
         return (f"{self.actions[err.action]} writes {err.value} to "
                 f"{self.layout.slot_names[err.slot]}, outside its range {t.lo()}..{t.hi()}")
+
+
+def _lane_order(built, lanes) -> list[str]:
+    """The lanes the actions name: each domain's elements in the domain's order (domains as
+    ``setup`` creates them), then the named lanes (``ZooKeeper``, ``client``) as the actions
+    first name them, and ``system`` last."""
+    named = list(dict.fromkeys(x for lane, tells in lanes for x in (lane, *tells)))
+    order = []
+    for domain in built.domains.values():
+        for ident in domain.ids:
+            lane = f"{domain.name} {ident}"
+            if lane in named and lane not in order:
+                order.append(lane)
+    order += [x for x in named if x not in order and x != "system"]
+    return order + (["system"] if "system" in named else [])
 
 
 def _holds(first_false):

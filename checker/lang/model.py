@@ -115,7 +115,8 @@ class Param:
 FAIRNESS = ("none", "weak", "strong")
 
 
-def action(*over: str, where=None, fair: str | None = None, fair_when=None):
+def action(*over: str, where=None, fair: str | None = None, fair_when=None, lane=None,
+           tells=None):
     """Declare a protocol step, instantiated once per element of each named domain.
 
     ``@action("broker")`` on ``def crash(m, s, broker)`` gives ``crash(broker=1)``, ... The
@@ -142,6 +143,7 @@ def action(*over: str, where=None, fair: str | None = None, fair_when=None):
         fn._kc_action = (over, where)
         fn._kc_fair = fair
         fn._kc_fair_when = fair_when
+        fn._kc_lane = (lane, tells)
         return fn
     return mark
 
@@ -191,6 +193,8 @@ class ActionInstance:
     binding: tuple = ()       # the bound values and the chosen ones, as the body saw them
     fair: str = "none"
     fair_when: Expr | None = None   # the part of the action that is fair (None: all of it)
+    lane: str = "system"            # who takes the step (pictures, the explorer)
+    tells: tuple = ()               # the lanes it informs
 
 
 @dataclass
@@ -404,8 +408,47 @@ class Model:
                                           And(*tracer.guards), updates,
                                           binding=(*binding, *chosen),
                                           fair=getattr(fn, "_kc_fair", None) or self.fairness,
-                                          fair_when=cond))
+                                          fair_when=cond,
+                                          **self._lanes(name, fn, argnames, binding)))
         return out
+
+    def _lanes(self, name, fn, argnames, binding) -> dict:
+        """The lane and the told lanes of one binding of an action (see ``action``)."""
+        lane, tells = getattr(fn, "_kc_lane", (None, None))
+        values = dict(zip(argnames, binding))
+
+        def resolve(spec) -> list[str]:
+            if spec is None:
+                return []
+            if callable(spec):
+                got = spec(self, *binding)
+                got = [got] if isinstance(got, str) else list(got)
+                if not all(isinstance(g, str) for g in got):
+                    raise ModelError(f"action {name}: lane/tells functions return lane "
+                                     f"names (strings), not {got!r}")
+                return got
+            if isinstance(spec, (tuple, list)):
+                return [x for part in spec for x in resolve(part)]
+            if not isinstance(spec, str):
+                raise ModelError(f"action {name}: lane/tells is an argument name, a lane "
+                                 f"name or a function, not {spec!r}")
+            if spec in values:
+                found = _element_lanes(values[spec])
+                if not found:
+                    raise ModelError(f"action {name}: argument {spec!r} is not a domain "
+                                     "element, so it names no lane; give a lane name or a "
+                                     "function")
+                return found
+            return [spec]
+
+        own = resolve(lane)
+        if len(own) > 1:
+            raise ModelError(f"action {name}: lane= names {len(own)} lanes ({', '.join(own)});"
+                             " a step has one lane (tells= may name several)")
+        if not own:
+            own = next((found for v in binding if (found := _element_lanes(v))), ["system"])[:1]
+        told = tuple(dict.fromkeys(t for t in resolve(tells) if t != own[0]))
+        return {"lane": own[0], "tells": told}
 
     def _pool(self, action_name, attr):
         pool = getattr(self, attr, None)
@@ -487,6 +530,16 @@ def _show(v):
     if isinstance(v, Expr) and v.op == "const":
         return v.type.decode(v.value)
     return v
+
+
+def _element_lanes(v) -> list[str]:
+    """The lanes a bound value names: ``broker 101`` for a domain element, one per element
+    for a tuple of them, none for anything else."""
+    if isinstance(v, Expr) and v.op == "const" and isinstance(v.type, Domain):
+        return [f"{v.type.name} {v.type.decode(v.value)}"]
+    if isinstance(v, tuple):
+        return [lane for x in v for lane in _element_lanes(x)]
+    return []
 
 
 def _label(name, args: dict) -> str:
