@@ -230,3 +230,15 @@ def test_symmetry_is_refused_for_liveness_properties(capsys, tmp_path):
     assert code == 2 and "does not apply to liveness property some_on" in out
     code, out = run(capsys, "check", f"{model}:Ring", "--liveness")
     assert code == 0
+
+
+def test_a_model_z3_cannot_translate_is_refused_not_a_traceback(monkeypatch):
+    import z3
+    from kafkacheck.checker.symbolic import symmetry as proof
+
+    def broken(built):
+        raise z3.Z3Exception("sort mismatch")
+    monkeypatch.setattr(proof, "Encoding", broken)
+    built, sym = group(Tokens())
+    with pytest.raises(NotSymmetric, match="cannot be translated.*sort mismatch"):
+        verify(built, sym)

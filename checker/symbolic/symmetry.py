@@ -33,9 +33,13 @@ def verify(built, symmetry, *, timeout_ms: int = 20_000) -> int:
     """Raise NotSymmetric unless ``built`` is symmetric under ``symmetry``'s group; return
     the number of solver queries it took."""
     try:
-        enc = Encoding(built)
-    except EncodingError as e:
+        return _verify(built, symmetry, timeout_ms)
+    except (EncodingError, z3.Z3Exception) as e:
         raise NotSymmetric(f"the model cannot be translated for the symmetry proof: {e}")
+
+
+def _verify(built, symmetry, timeout_ms) -> int:
+    enc = Encoding(built)
     s, t = enc.state("s"), enc.state("t")   # t: the state after a step, for step properties
     typed = enc.in_range(s)
     by_key = {_key(a): a for a in built.actions}
