@@ -186,6 +186,16 @@ class ZkCluster(Model):
                       "cache, not in ZooKeeper, so it cannot hang when ZooKeeper is "
                       "unreachable (3.0.0)",
     }
+    bugs = {
+        # KAFKA-2729 ("Cached zkVersion [v] not equal to that in zookeeper, skip updating
+        # ISR"): the leader's ISR update is refused forever because a controller wrote the
+        # partition state and the LeaderAndIsr carrying the new version never reached the
+        # leader. In this model the only such write is a zombie controller's (its request
+        # is refused for its stale controller epoch); AlterPartition (KIP-497, modeled here)
+        # fails the same way on the stale leader epoch. The fence ended it.
+        "KAFKA-2729": (("KAFKA-6082",), "a leader's ISR change fails forever on a partition "
+                       "state it never heard of, written by a zombie controller"),
+    }
 
     # -- cluster shape ---------------------------------------------------------------------
     brokers = Param("3", parse=_normalize_brokers,

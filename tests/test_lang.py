@@ -436,6 +436,23 @@ def test_fixes_select_variants():
     with pytest.raises(ModelError, match="not declared"):
         Fixable().fixed("KAFKA-9")
 
+    class WithBug(Fixable):
+        bugs = {"KAFKA-7": (("KAFKA-1",), "the counter overflows")}
+
+    m = WithBug(before={"KAFKA-7"})
+    assert m.before == {"KAFKA-1"} and m.before_bugs == {"KAFKA-7": ("KAFKA-1",)}
+    assert m.before_names() == ["KAFKA-1 (for KAFKA-7)"]
+    bfs(m.compile()).assert_violation("below_three", length=3)
+    assert WithBug(before={"KAFKA-1"}).before_names() == ["KAFKA-1"]
+    with pytest.raises(ParameterError, match=r"known fixes: KAFKA-1, KAFKA-7"):
+        WithBug(before={"KAFKA-2"})
+
+    class BadBug(Fixable):
+        bugs = {"KAFKA-8": (("KAFKA-99",), "names an undeclared fix")}
+
+    with pytest.raises(ModelError, match=r"bugs\['KAFKA-8'\] must name fixes declared"):
+        BadBug()
+
 
 # == every operator: reference semantics, folding, and the code generator ========================
 

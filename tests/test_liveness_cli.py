@@ -88,3 +88,21 @@ def test_liveness_is_named_when_it_is_not_checked(capsys, models):
 def test_what_cannot_be_checked_is_one_line_and_exit_2(capsys, models, extra, message):
     code, out, err = run(capsys, "check", models[0], *extra)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_before_a_bug_removes_its_fixes_and_says_so(capsys):
+    argv = ["check", "zk-cluster", "--before", "KAFKA-2729", "--property",
+            "caught_up_replica_rejoins_isr", "-p", "max_crashes=2", "-p", "max_shutdowns=0"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 1
+    assert out.splitlines()[0].endswith("; before KAFKA-6082 (for KAFKA-2729))")
+    assert "a lasso of 14 steps (stem 13, loop 1)" in out
+    assert "Reproduce: kafkacheck check zk-cluster -p max_crashes=2 -p max_shutdowns=0 " \
+           "--before KAFKA-2729" in out
+    code, out, _ = run(capsys, *argv, "--format", "json")
+    data = json.loads(out)
+    assert (code, data["before"], data["before_bugs"]) == \
+        (1, ["KAFKA-6082"], {"KAFKA-2729": ["KAFKA-6082"]})
+    code, out, _ = run(capsys, "models", "zk-cluster", "--format", "json")
+    bugs = json.loads(out)["models"][0]["bugs"]
+    assert [(b["id"], b["fixes"]) for b in bugs] == [("KAFKA-2729", ["KAFKA-6082"])]

@@ -24,6 +24,7 @@ def check(settings=None, before=(), properties=None):
 def test_registered_in_catalog():
     assert MODELS["zk-cluster"] is ZkClusterSpec
     assert set(ZkClusterSpec.fixes) == {"KAFKA-6082", "KIP-380", "KAFKA-14140", "KAFKA-9189"}
+    assert ZkClusterSpec.bugs["KAFKA-2729"][0] == ("KAFKA-6082",)
 
 
 def test_default_holds_with_every_property():

@@ -326,6 +326,8 @@ class Run:
     def json(self, result) -> dict:
         out = {"target": self.target.name, "model": self.system.name,
                "params": self.model.param_values(), "before": sorted(self.model.before)}
+        if self.model.before_bugs:
+            out["before_bugs"] = {b: list(f) for b, f in self.model.before_bugs.items()}
         out.update(result_json(result))
         out["command"] = self.argv
         if getattr(self, "config", None) is not None:
@@ -334,7 +336,8 @@ class Run:
 
     def text(self, result, *, show_examples=False, coverage=False) -> str:
         lines = []
-        lines.append(header(self.system.name, self.model.param_values(), self.model.before))
+        lines.append(header(self.system.name, self.model.param_values(),
+                            self.model.before_names()))
         if result.violation is not None and result.violation.steps:
             lines.append("")
             lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))

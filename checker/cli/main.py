@@ -99,6 +99,10 @@ def models_command(model_files, fmt):
             click.echo("  fixes (--before FIX checks the model as Kafka was before it):")
             for f in m["fixes"]:
                 click.echo(f"    {f['id']:<34} {f['doc']}")
+        if m["bugs"]:
+            click.echo("  bugs (--before BUG checks the model without the fixes that ended it):")
+            for b in m["bugs"]:
+                click.echo(f"    {b['id']:<34} before {', '.join(b['fixes'])}: {b['doc']}")
         click.echo()
 
 
@@ -131,6 +135,7 @@ def describe_model(name: str, cls) -> dict:
         "params": [p.describe() for p in cls.params().values()],
         "properties": [{"name": n, "kind": k, "doc": d} for n, k, d in cls.property_names()],
         "fixes": [{"id": k, "doc": v} for k, v in cls.fixes.items()],
+        "bugs": [{"id": k, "fixes": list(f), "doc": d} for k, (f, d) in cls.bugs.items()],
     }
 
 

@@ -143,7 +143,7 @@ def _result_json(r) -> dict:
 
 
 def _text(model, system, results, argv) -> str:
-    lines = [header(system.name, model.param_values(), model.before)]
+    lines = [header(system.name, model.param_values(), model.before_names())]
     for r in results:
         how = f"{r.method} (k={r.k})" + (f" with lemmas {', '.join(r.lemmas)}" if r.lemmas
                                           else "")
@@ -224,7 +224,7 @@ def _auto(target, configs, settings, before, properties, time_limit, query_time_
                         for d in r.dropped],
             "command": argv}, indent=2))
     else:
-        lines = [header(system.name, model.param_values(), model.before)]
+        lines = [header(system.name, model.param_values(), model.before_names())]
         lines.append(f"Houdini over {len(r.candidates)} candidates (every always- and step "
                      f"property): {r.rounds} round(s) of 1-induction, {r.seconds:.2f} s")
         if r.outcome == "unknown":

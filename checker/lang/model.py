@@ -237,14 +237,25 @@ class Model:
     """Known fixes this model includes, id -> one line (``{"KAFKA-6082": "..."}``); a model
     built with ``before={"KAFKA-6082"}`` behaves as the system did before that fix."""
 
+    bugs: dict[str, tuple[tuple[str, ...], str]] = {}
+    """Known bugs that no single fix of ``fixes`` names, id -> (the fixes that ended it,
+    one line): ``before={"KAFKA-2729"}`` builds the model before each of those fixes, and
+    the report says which it removed."""
+
     def __init__(self, *, before=(), **values):
-        unknown = [f for f in before if f not in self.fixes]
+        unknown = [f for f in before if f not in self.fixes and f not in self.bugs]
         if unknown:
             name = self.name or type(self).__name__
-            known = ", ".join(self.fixes) or "none"
+            known = ", ".join([*self.fixes, *self.bugs]) or "none"
             raise ParameterError(f"unknown fix {unknown[0]!r} for model {name} "
                                  f"(known fixes: {known})")
-        self.before = frozenset(before)
+        for bug, (fixes, _) in self.bugs.items():
+            if not fixes or any(f not in self.fixes for f in fixes):
+                raise ModelError(f"{type(self).__name__}.bugs[{bug!r}] must name fixes "
+                                 f"declared in {type(self).__name__}.fixes")
+        self.before_bugs = {b: self.bugs[b][0] for b in before if b in self.bugs}
+        self.before = frozenset([f for f in before if f in self.fixes] +
+                                [f for fixes in self.before_bugs.values() for f in fixes])
         params = self.params()
         for key, value in values.items():
             if key not in params:
@@ -290,6 +301,14 @@ class Model:
                                      f"{p.name!r}); give it once")
             values[p.name] = p.parse(text) if isinstance(text, str) else text
         return cls(before=before, **values)
+
+    def before_names(self) -> list[str]:
+        """The removed fixes as a report names them: ``KAFKA-6082 (for KAFKA-2729)``."""
+        why = {}
+        for bug, fixes in self.before_bugs.items():
+            for f in fixes:
+                why.setdefault(f, []).append(bug)
+        return [f"{f} (for {', '.join(why[f])})" if f in why else f for f in sorted(self.before)]
 
     def fixed(self, fix: str) -> bool:
         """Whether the model includes ``fix`` (false when built with ``before={fix}``)."""
