@@ -394,9 +394,11 @@ def _run(loop, system, engine: str, options: dict) -> CheckResult:
     return finish_liveness(search)
 
 
-def finish_liveness(search: _Search) -> CheckResult:
+def finish_liveness(search: _Search, build=None) -> CheckResult:
     """The search's result; when the safety search ended with no answer against it and
-    liveness properties are checked, decide them over the whole graph (``liveness.py``)."""
+    liveness properties are checked, decide them over the whole graph (``liveness.py``).
+    ``build(names, max_states, deadline)`` builds that graph where an engine has its own
+    builder (batch); else the per-state one does."""
     if search.live and search.violation is None and search.stop_reason is None \
             and not search.pending \
             and not search.cut:
@@ -405,8 +407,11 @@ def finish_liveness(search: _Search) -> CheckResult:
         kinds = {p.name: p.kind for p in search.system.properties}
         deadline = None if search.time_limit is None else search.start + search.time_limit
         try:
-            graph = Graph(search.system, search.live, exact=search.exact,
-                          max_states=search.max_states, deadline=deadline)
+            if build is not None:
+                graph = build(search.live, search.max_states, deadline)
+            else:
+                graph = Graph(search.system, search.live, exact=search.exact,
+                              max_states=search.max_states, deadline=deadline)
             fairness = fairness_of(search.system, search.fairness)
             for k, name in enumerate(search.live):
                 lasso = check_liveness(graph, k, name, kinds[name], fairness)
@@ -414,6 +419,7 @@ def finish_liveness(search: _Search) -> CheckResult:
                     search.violation = lasso
                     break
             search.live_edges = len(graph.dst)
+            search.live_bytes = graph.stored_bytes
         except LivenessStop as stop:
             search.stop_reason = stop.reason
         except KeyboardInterrupt as e:
@@ -425,6 +431,7 @@ def finish_liveness(search: _Search) -> CheckResult:
     if search.live:
         result.liveness = {"seconds": round(getattr(search, "live_seconds", 0.0), 3),
                            "edges": getattr(search, "live_edges", None),
+                           "bytes": getattr(search, "live_bytes", None),
                            "fairness": search.fairness or "as declared"}
     return result
 

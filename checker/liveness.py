@@ -1,6 +1,7 @@
 """Liveness: ``eventually`` and ``leads_to`` properties under fairness, over the whole graph.
 
-The reachable graph is explored breadth-first (every edge kept, in successor order), then
+The reachable graph is explored breadth-first (every edge kept, in successor order; per
+state here, or a frontier at a time by ``batch/graph.py``, which gives the same graph), then
 each property is decided on it as TLC does, with TLA+'s semantics:
 
 - a *behaviour* is an infinite path; any state may repeat forever by stuttering, so a
@@ -121,6 +122,21 @@ class Graph:
             self.off.append(len(self.dst))
             u += 1
         self.n = len(self.parent)
+
+    @classmethod
+    def empty(cls, system, properties: int, *, fair_conditions: bool) -> "Graph":
+        """A graph with no states, for another builder to fill (``batch/graph.py``)."""
+        g = cls.__new__(cls)
+        g.system = system
+        g.index = {}
+        g.inits = []
+        g.parent, g.via, g.off, g.dst = array("q"), array("q"), array("q", [0]), array("q")
+        g.act = array("i")
+        g.p = [bytearray() for _ in range(properties)]
+        g.q = [bytearray() for _ in range(properties)]
+        g.unfair_here = [] if fair_conditions else None
+        g.n = 0
+        return g
 
     def edges(self, u):
         return range(self.off[u], self.off[u + 1])

@@ -24,17 +24,32 @@ def run_batch(spec):
 @pytest.mark.parametrize("spec", FAST, ids=lambda s: s.name)
 def test_batch_gives_the_records_of_bfs(spec):
     result = run_batch(spec)
-    if _liveness(spec):  # batch cannot check it: bfs runs, and says so
-        assert result.engine == "bfs" and "liveness property" in result.note
-    else:
-        assert result.engine == "batch", result.note
+    assert result.engine == "batch", result.note
     assert mismatches(spec, result) == []
 
 
-def _liveness(spec) -> bool:
-    from kafkacheck.checker.system import LIVENESS
-    kinds = {n: k for n, k, _ in resolve(spec.name).model_class.property_names()}
-    return any(kinds.get(n) in LIVENESS for n in spec.properties or ())
+LIVE = [s for s in FAST if any(k in ("eventually", "leads_to") for n, k, _ in
+                               resolve(s.name).model_class.property_names()
+                               if n in (s.properties or ()))]
+
+
+@pytest.mark.parametrize("spec", LIVE, ids=lambda s: s.name)
+def test_batch_builds_the_liveness_graph_of_the_per_state_builder(spec):
+    """Field by field: the same states in the same order, the same edges, predicates and
+    fairness conditions, so the same lassos."""
+    from kafkacheck.checker.batch.engine import _Batch
+    from kafkacheck.checker.batch.graph import batch_graph
+    from kafkacheck.checker.explicit import _options, _Search
+    from kafkacheck.checker.liveness import Graph
+    target = Target(spec.name, resolve(spec.name).model_class, spec)
+    _, system = target.system({}, ())
+    names = list(spec.properties)
+    ref = Graph(system, names)
+    got = batch_graph(_Batch(_Search(system, "batch", **_options({"properties": names}))),
+                      names)
+    assert got.n == ref.n > 0
+    for field in ("parent", "via", "off", "dst", "act", "p", "q", "unfair_here", "inits"):
+        assert getattr(got, field) == getattr(ref, field), field
 
 
 # -- random models in the modeling language -------------------------------------------------
@@ -242,3 +257,58 @@ def test_the_fingerprint_table_is_a_set(batches, narrow):
             seen.add(k or 1)
         assert list(fresh) == want
     assert table.count == len(seen)
+
+
+# -- random models with liveness properties and fairness ------------------------------------
+from kafkacheck.checker.lang import eventually, leads_to  # noqa: E402
+
+
+def live_model(actions, props):
+    ns = dict(vars(random_model([], (0, 0), False)))
+    ns = {k: v for k, v in ns.items() if k in ("name", "setup", "variables", "init")}
+    for k, (t, c, fair, part) in enumerate(actions):
+        when_ = (lambda m, s, d: s.x[d] < 2) if part else None
+        ns[f"a{k}"] = action("d", fair=fair, fair_when=when_)(_action(t, c))
+    kind, c = props
+    if kind & 1:
+        ns["lt"] = leads_to(_prop(lambda m, s: (s.x[m.d.of(c % 3)] == c % 4, s.flag)))
+    if kind & 2 or not kind & 1:
+        ns["ev"] = eventually(_prop(lambda m, s: s.s.size() == c % 4))
+    if kind & 4:
+        ns["small"] = constraint(_prop(lambda m, s: s.x[m.d.of((c + 1) % 3)] <= 2))
+    return type("RandomLive", (Model,), ns)
+
+
+live_models = st.tuples(
+    st.lists(st.tuples(st.integers(0, len(TEMPLATES) - 1), st.integers(0, 3),
+                       st.sampled_from(["none", "weak", "strong"]), st.booleans()),
+             min_size=1, max_size=5),
+    st.tuples(st.integers(0, 7), st.integers(0, 5)))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(live_models, st.sampled_from([None, "none", "weak"]), st.sampled_from([None, 30]))
+def test_batch_liveness_equals_bfs_on_random_models(model, fairness, max_states):
+    system = live_model(*model)().compile()
+    options = dict(liveness=True, fairness=fairness, max_states=max_states)
+    ref = check(system, engine="bfs", **options)
+    got = check(system, engine="batch", **options)
+    assert got.engine == "batch", got.note
+    assert _summary(got) == _summary(ref)
+    assert (got.violation and got.violation.loop) == (ref.violation and ref.violation.loop)
+    assert (got.liveness or {}).get("edges") == (ref.liveness or {}).get("edges")
+    if ref.liveness and ref.liveness.get("edges") is not None:  # the graph was built whole
+        _same_graphs(system, [p.name for p in system.properties if p.name in ("lt", "ev")])
+
+
+def _same_graphs(system, names):
+    from kafkacheck.checker.batch.engine import _Batch
+    from kafkacheck.checker.batch.graph import batch_graph
+    from kafkacheck.checker.explicit import _options, _Search
+    from kafkacheck.checker.liveness import Graph
+    ref = Graph(system, names)
+    got = batch_graph(_Batch(_Search(system, "batch", **_options({"properties": names}))),
+                      names)
+    for field in ("n", "parent", "via", "off", "dst", "act", "p", "q", "unfair_here",
+                  "inits"):
+        assert getattr(got, field) == getattr(ref, field), field

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..explicit import _Found, _options, _Search
+from ..explicit import _Found, _options, _Search, finish_liveness
 from ..lang.pycodegen import may_leave
 from ..result import CheckResult
 from ..stop import stop_reason
@@ -65,6 +65,11 @@ def batch(system, **options) -> CheckResult:
     if opts["exact"]:
         raise BatchUnsupported("--exact stores whole states, which the batch engine does not")
     search = _Search(system, "batch", **opts)
+    if search.live:
+        from .graph import graph_applies
+        why = graph_applies(system, search.live)
+        if why:
+            raise BatchUnsupported(f"liveness property {search.live[0]}: {why}")
     run = _Batch(search)
     try:
         run.loop()
@@ -76,9 +81,15 @@ def batch(system, **options) -> CheckResult:
         run.seen = None
         search.stop_reason = "memory_limit"
     run.publish()
-    result = search.result()
+    result = finish_liveness(search, build=lambda names, limit, deadline: _graph(
+        run, names, limit, deadline))
     result.stored_bytes = run.stored_bytes()
     return result
+
+
+def _graph(run, names, max_states, deadline):
+    from .graph import batch_graph
+    return batch_graph(run, names, max_states=max_states, deadline=deadline)
 
 
 class _Batch:

@@ -345,9 +345,10 @@ class Run:
         lines.append(_stats_line(result))
         if result.liveness:
             lv = result.liveness
+            size = f", about {_size(lv['bytes'])}" if lv.get("bytes") else ""
             lines.append(f"Liveness: a second pass over the whole graph ({lv['edges'] or 0:,} "
-                         f"edges), {lv['seconds']:.2f} s of the {result.seconds:.2f} s search; "
-                         f"fairness {lv['fairness']}")
+                         f"edges{size}), {lv['seconds']:.2f} s of the {result.seconds:.2f} s "
+                         f"search; fairness {lv['fairness']}")
         if result.unchecked:
             lines.append(f"Note: liveness properties not checked: {', '.join(result.unchecked)}"
                          " (--liveness checks them, or --property NAME one)")
@@ -611,6 +612,10 @@ def run_suite(*, fmt: str, slow: bool, time_limit, progress, junit_xml=None) -> 
     if len(rows) + len(skipped) < len(specs) and not stopped:
         stopped = [None]
     return 1 if failed else 3 if stopped else 0
+
+
+def _size(n: int) -> str:
+    return f"{n / 2 ** 20:,.1f} MiB" if n >= 2 ** 20 else f"{max(1, round(n / 1024))} KiB"
 
 
 def _suite_header() -> str:
