@@ -67,7 +67,9 @@ def batch(system, **options) -> CheckResult:
     search = _Search(system, "batch", **opts)
     if search.live:
         from .graph import graph_applies
-        why = graph_applies(system, search.live)
+        why = graph_applies(system, search.live) or (
+            "symmetry stores one state per class, and the graph needs them all"
+            if search.symmetry is not None else None)
         if why:
             raise BatchUnsupported(f"liveness property {search.live[0]}: {why}")
     run = _Batch(search)
@@ -81,15 +83,10 @@ def batch(system, **options) -> CheckResult:
         run.seen = None
         search.stop_reason = "memory_limit"
     run.publish()
-    result = finish_liveness(search, build=lambda names, limit, deadline: _graph(
-        run, names, limit, deadline))
+    # the graph was recorded during the search: liveness explores nothing again
+    result = finish_liveness(search, build=lambda *_: run.recorder.graph(run.inits))
     result.stored_bytes = run.stored_bytes()
     return result
-
-
-def _graph(run, names, max_states, deadline):
-    from .graph import batch_graph
-    return batch_graph(run, names, max_states=max_states, deadline=deadline)
 
 
 class _Batch:
@@ -121,6 +118,12 @@ class _Batch:
         self.parent = np.zeros(1 << 16, dtype=np.int32)
         self.which = np.zeros(1 << 16, dtype=np.int16 if len(actions) < 2 ** 15 else np.int32)
         self.n = 0
+        # liveness: the whole graph, recorded as the search goes (``graph.py``)
+        self.recorder = None
+        if search.live:
+            from .graph import GraphRecorder
+            self.recorder = GraphRecorder(self, search.live)
+        self.inits = []
 
     # -- storage ------------------------------------------------------------------------------
     def stored_bytes(self) -> int:
@@ -160,6 +163,9 @@ class _Batch:
             np.array(inits, dtype=np.int64).reshape(len(inits), self.width).T)
         if len(inits):
             self.seen.add_new(self._keys(frontier))
+        if self.recorder is not None:
+            self.inits = inits
+            self.recorder.initial(frontier)
         base = 0
         while frontier.shape[1]:
             s.per_depth.append(frontier.shape[1])
@@ -361,7 +367,10 @@ class _Batch:
             s.stop_reason = "max_states"
             raise _Found
         # the kept states, packed (``words`` has a column per candidate inside)
-        return words[:, np.searchsorted(inside, keep)]
+        kept = np.searchsorted(inside, keep)
+        if self.recorder is not None:
+            self.recorder.chunk(c, kept, base)
+        return words[:, kept]
 
     def _keys(self, words):
         """The visited-set keys of packed states: fingerprints, of the orbit's canonical

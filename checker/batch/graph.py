@@ -2,15 +2,15 @@
 
 ``liveness.Graph`` is the whole reachable graph in breadth-first order with every edge; the
 per-state builder explores it one state at a time and evaluates each property's predicates
-with the per-state code. This builder fills the same fields a frontier at a time: the
-successors of a chunk come from the batch engine's own ``_generate`` (in (parent, action)
-order, bfs's), the predicates and the fairness conditions are masks over the new states, and
-a dictionary from fingerprint to index gives each edge its target. The states get the same
-indices and the edges the same order as the per-state builder gives them, so the lassos are
-the same (tested).
+with the per-state code. ``GraphRecorder`` fills the same fields a frontier chunk at a time
+from the batch engine's candidates (in (parent, action) order, bfs's): the predicates and
+the fairness conditions are masks over the new states, and a dictionary from fingerprint to
+index gives each edge its target. The states get the same indices and the edges the same
+order as the per-state builder gives them, so the lassos are the same (tested).
 
-It runs after the batch safety search has found nothing: every write is then known to stay
-in its range, and no check here repeats that.
+The batch engine records the graph during its safety search, so liveness costs no second
+exploration; ``batch_graph`` builds it alone (for the tests). The graph is used only when
+the safety search found nothing: every write is then known to stay in its range.
 """
 
 from __future__ import annotations
@@ -41,58 +41,107 @@ def graph_applies(system, names) -> str | None:
     return unsupported(graph_exprs(system.built, names))
 
 
-def batch_graph(run, names, *, max_states=None, deadline=None) -> Graph:
-    """The reachable graph of ``run``'s system (``run``: the finished ``engine._Batch``)
-    with the predicates of the liveness properties ``names``."""
-    system, built = run.search.system, run.built
-    props = {p.name: p for p in built.properties}
-    q_of = kernel([props[n].expr for n in names])
-    triggers = [k for k, n in enumerate(names) if props[n].trigger is not None]
-    p_of = kernel([props[names[k]].trigger for k in triggers]) if triggers else None
-    conds = [(a, i.fair_when) for a, i in enumerate(built.actions)
-             if i.fair_when is not None and system.fairness[a] != "none"]
-    cond_of = kernel([e for _, e in conds]) if conds else None
+class GraphRecorder:
+    """The liveness graph of ``run``'s system (``run``: an ``engine._Batch``), chunk by
+    chunk, with the predicates of the liveness properties ``names``."""
 
-    g = Graph.empty(system, len(names), fair_conditions=bool(conds))
-    index: dict[int, int] = {}
-    qs = [[] for _ in names]
-    ps = [[] for _ in names]
-    unfair = []
+    def __init__(self, run, names):
+        built = run.built
+        props = {p.name: p for p in built.properties}
+        self.run, self.names = run, names
+        self.q_of = kernel([props[n].expr for n in names])
+        self.triggers = [k for k, n in enumerate(names) if props[n].trigger is not None]
+        self.p_of = kernel([props[names[k]].trigger for k in self.triggers]) \
+            if self.triggers else None
+        fairness = run.search.system.fairness
+        self.conds = [(a, i.fair_when) for a, i in enumerate(built.actions)
+                      if i.fair_when is not None and fairness[a] != "none"]
+        self.cond_of = kernel([e for _, e in self.conds]) if self.conds else None
+        self.index: dict[int, int] = {}
+        self.qs = [[] for _ in names]
+        self.ps = [[] for _ in names]
+        self.unfair = []
+        self.parents, self.vias = [], []
+        self.offs, self.dsts, self.acts = [np.zeros(1, dtype=np.int64)], [], []
+        self.n_states = self.n_edges = 0
 
-    def label(words):
+    def initial(self, words):
+        """The distinct initial states, packed, in order."""
+        keys = self.run.packer.fingerprints_of(words).tolist()
+        for i, key in enumerate(keys):
+            self.index[key] = i
+        k = len(keys)
+        self.parents.append(np.full(k, -1, dtype=np.int64))
+        self.vias.append(np.arange(k, dtype=np.int64))
+        self._label(words)
+        self.n_states = k
+
+    def chunk(self, c, new, base):
+        """A chunk's candidates ``c`` (``engine._Candidates``) whose parents are states
+        ``base...``; ``new``: the positions in ``c.inside`` of the new states, ascending."""
+        index, fps = self.index, c.fps
+        for i, j in enumerate(new.tolist()):
+            index[int(fps[j])] = self.n_states + i
+        dst = np.full(c.m, -1, dtype=np.int64)
+        dst[c.inside] = [index[k] for k in fps.tolist()]
+        ranks = c.inside[new]
+        self.parents.append(base + c.parent[ranks])
+        self.vias.append(self.n_edges + ranks)
+        self._label(c.words[:, new])
+        self.offs.append(self.n_edges + np.cumsum(c.counts))
+        self.dsts.append(dst)
+        self.acts.append(c.action)
+        self.n_states += len(new)
+        self.n_edges += c.m
+
+    def _label(self, words):
         """Record the new states' predicates and fairness conditions."""
-        cols = PackedColumns(run.packer, words)
+        cols = PackedColumns(self.run.packer, words)
         n = words.shape[1]
-        for k, v in enumerate(q_of(cols)):
-            qs[k].append(as_mask(v, n))
-        pv = p_of(cols) if p_of is not None else []
-        for k in range(len(names)):
-            ps[k].append(as_mask(pv[triggers.index(k)], n) if k in triggers
-                         else np.ones(n, dtype=bool))
-        if conds:
+        for k, v in enumerate(self.q_of(cols)):
+            self.qs[k].append(as_mask(v, n))
+        pv = self.p_of(cols) if self.p_of is not None else []
+        for k in range(len(self.names)):
+            self.ps[k].append(as_mask(pv[self.triggers.index(k)], n) if k in self.triggers
+                              else np.ones(n, dtype=bool))
+        if self.conds:
             bits = np.zeros(n, dtype=object)
-            for (a, _), v in zip(conds, cond_of(cols)):
+            for (a, _), v in zip(self.conds, self.cond_of(cols)):
                 bits[~as_mask(v, n)] += 1 << a
-            unfair.append(bits)
+            self.unfair.append(bits)
 
-    # the initial states, deduplicated in order, as the per-state builder keeps them
+    def graph(self, inits) -> Graph:
+        """The graph recorded, with ``inits`` the distinct initial states in order."""
+        g = Graph.empty(self.run.search.system, len(self.names),
+                        fair_conditions=bool(self.conds))
+        g.inits = list(inits)
+        g.parent, g.via, g.off, g.dst = (_q(x) for x in (self.parents, self.vias,
+                                                          self.offs, self.dsts))
+        acts = np.concatenate(self.acts) if self.acts else np.zeros(0, dtype=np.int32)
+        g.act = array("i", acts.astype(np.int32).tobytes())
+        g.p = [bytearray(np.concatenate(v).astype(np.uint8).tobytes()) for v in self.ps]
+        g.q = [bytearray(np.concatenate(v).astype(np.uint8).tobytes()) for v in self.qs]
+        if self.conds:
+            g.unfair_here = np.concatenate(self.unfair).tolist()
+        g.n = self.n_states
+        return g
+
+
+def batch_graph(run, names, *, max_states=None, deadline=None) -> Graph:
+    """The reachable graph of ``run``'s system alone, without a safety search."""
+    system = run.search.system
+    rec = GraphRecorder(run, names)
     inits = system.initial_states()
     words = run.packer.pack(np.array(inits, dtype=np.int64).reshape(len(inits),
                                                                     run.width).T)
     keys = run.packer.fingerprints_of(words).tolist()
-    keep = []
+    first = {}
     for j, key in enumerate(keys):
-        if key not in index:
-            index[key] = len(keep)
-            keep.append(j)
-    g.inits = [inits[j] for j in keep]
+        first.setdefault(key, j)
+    keep = sorted(first.values())
     _limit(len(keep), max_states)
     frontier = words[:, keep]
-    parents = [np.full(len(keep), -1, dtype=np.int64)]
-    vias = [np.arange(len(keep), dtype=np.int64)]
-    label(frontier)
-    offs, dsts, acts = [np.zeros(1, dtype=np.int64)], [], []
-    n_states, n_edges = len(keep), 0
+    rec.initial(frontier)
     base = 0
     while frontier.shape[1]:
         nxt = []
@@ -101,38 +150,15 @@ def batch_graph(run, names, *, max_states=None, deadline=None) -> Graph:
                 raise LivenessStop("time_limit")
             chunk = frontier[:, start:start + CHUNK]
             c = run._generate(PackedColumns(run.packer, chunk), chunk)
-            dst = np.full(c.m, -1, dtype=np.int64)
             keys, at = c.firsts  # distinct keys ascending, each one's first position
-            new = [j for j, key in zip(at.tolist(), keys.tolist()) if key not in index]
-            new.sort()  # in candidate order: bfs's order of discovery
-            for i, j in enumerate(new):
-                index[int(c.fps[j])] = n_states + i
-            _limit(n_states + len(new), max_states)
-            dst[c.inside] = [index[k] for k in c.fps.tolist()]
-            new = np.array(new, dtype=np.int64)
-            ranks = c.inside[new]
-            parents.append(base + start + c.parent[ranks])
-            vias.append(n_edges + ranks)
-            label(c.words[:, new])
+            new = np.array(sorted(j for j, key in zip(at.tolist(), keys.tolist())
+                                  if key not in rec.index), dtype=np.int64)
+            _limit(rec.n_states + len(new), max_states)
+            rec.chunk(c, new, base + start)
             nxt.append(c.words[:, new])
-            offs.append(n_edges + np.cumsum(c.counts))
-            dsts.append(dst)
-            acts.append(c.action)
-            n_states += len(new)
-            n_edges += c.m
         base += frontier.shape[1]
         frontier = np.concatenate(nxt, axis=1) if nxt else frontier[:, :0]
-    g.parent = _q(parents)
-    g.via = _q(vias)
-    g.off = _q(offs)
-    g.dst = _q(dsts)
-    g.act = array("i", np.concatenate(acts).astype(np.int32).tobytes() if acts else b"")
-    g.p = [bytearray(np.concatenate(v).astype(np.uint8).tobytes()) for v in ps]
-    g.q = [bytearray(np.concatenate(v).astype(np.uint8).tobytes()) for v in qs]
-    if conds:
-        g.unfair_here = np.concatenate(unfair).tolist()
-    g.n = n_states
-    return g
+    return rec.graph(inits[j] for j in keep)
 
 
 def _limit(n, max_states):
