@@ -116,33 +116,42 @@ def _unpack(width: int) -> str:
     return "    " + ", ".join(f"v{i}" for i in range(width)) + " = s"
 
 
+def instance_code(built, idx: int, inst) -> tuple[str | None, list[str], list[str]]:
+    """One action instance as code: its guard (None when always true), the statements that
+    compute its shared sub-expressions and range-check its writes, and the successor's slots
+    (``v{i}`` for an unchanged slot). ``successors`` and the fused expansion share it."""
+    width = built.layout.width
+    guard = source(inst.guard)
+    lines = []
+    refs = {}
+    for k, node in enumerate(_shared(inst.updates.values())):
+        lines.append(f"t{k} = {source(node, refs)}")
+        refs[id(node)] = f"t{k}"
+    new = {}
+    for slot, e in inst.updates.items():
+        src = source(e, refs)
+        if may_leave(e, built.layout.slot_types[slot]):
+            t = built.layout.slot_types[slot]
+            lines.append(f"n{slot} = {src}")
+            lines.append(f"if not {t.lo()} <= n{slot} <= {t.hi()}: "
+                         f"raise OutOfRange({idx}, {slot}, n{slot})")
+            src = f"n{slot}"
+        new[slot] = src
+    return (None if guard == "1" else guard), lines, [new.get(i, f"v{i}") for i in range(width)]
+
+
 def successors_source(built) -> str:
     """Source of ``successors(s) -> list[(action_index, next_state)]``."""
-    width = built.layout.width
-    lines = ["def successors(s):", _unpack(width), "    out = []", "    add = out.append"]
+    lines = ["def successors(s):", _unpack(built.layout.width), "    out = []",
+             "    add = out.append"]
     for idx, inst in enumerate(built.actions):
         lines.append(f"    # {idx}: {inst.label}")
-        guard = source(inst.guard)
-        body = "        "
-        if guard == "1":
-            body = "    "
-        else:
+        guard, pre, items = instance_code(built, idx, inst)
+        body = "    "
+        if guard is not None:
             lines.append(f"    if {guard}:")
-        refs = {}
-        for k, node in enumerate(_shared(inst.updates.values())):
-            lines.append(f"{body}t{k} = {source(node, refs)}")
-            refs[id(node)] = f"t{k}"
-        new = {}
-        for slot, e in inst.updates.items():
-            src = source(e, refs)
-            if may_leave(e, built.layout.slot_types[slot]):
-                t = built.layout.slot_types[slot]
-                lines.append(f"{body}n{slot} = {src}")
-                lines.append(f"{body}if not {t.lo()} <= n{slot} <= {t.hi()}: "
-                             f"raise OutOfRange({idx}, {slot}, n{slot})")
-                src = f"n{slot}"
-            new[slot] = src
-        items = [new.get(i, f"v{i}") for i in range(width)]
+            body = "        "
+        lines += [body + x for x in pre]
         lines.append(f"{body}add(({idx}, ({', '.join(items)},)))")
     lines.append("    return out")
     return "\n".join(lines)
