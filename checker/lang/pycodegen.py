@@ -90,6 +90,45 @@ def _shared(exprs) -> list:
     return [e for e in order if e.op not in ("const", "var") and uses[id(e)] > 1]
 
 
+def _guard_source(guard, updates) -> tuple[str, dict]:
+    """The guard's source, binding (``(g0 := ...)``) each sub-expression that the updates
+    also use and that Python evaluates whenever the guard holds; and the names of those
+    bindings, by node id, for the updates to read instead of computing them again."""
+    bind = {id(n) for n in _sure_when_true(guard)} & {id(n) for n in post_order(updates)}
+    memo, names = {}, {}
+    for node in post_order([guard]):
+        src = RULES[node.op](None, node, *[memo[id(a)] for a in node.args])
+        if id(node) in bind and node.op not in ("const", "var"):
+            names[id(node)] = f"g{len(names)}"
+            src = f"({names[id(node)]} := {src})"
+        memo[id(node)] = src
+    return memo[id(guard)], names
+
+
+def _sure_when_true(guard) -> list:
+    """Nodes of the guard that its code evaluates whenever the guard holds, each written
+    once in its text (a node written twice would be bound where it is first evaluated, which
+    a short circuit can skip): every conjunct of the guard, and, below a node so evaluated,
+    the arguments Python always evaluates (not the branches of ``ite``, the rest of an
+    ``and`` or ``or``, or the options of a ``select``)."""
+    paths: dict[int, int] = {id(guard): 1}  # how many times a node is written in the text
+    order = post_order([guard])
+    for node in reversed(order):  # parents before children
+        for a in node.args:
+            paths[id(a)] = paths.get(id(a), 0) + paths[id(node)]
+    sure, stack = [], list(guard.args) if guard.op == "and" else [guard]
+    while stack:
+        node = stack.pop()
+        if paths[id(node)] != 1:
+            continue
+        sure.append(node)
+        if node.op in ("and", "or", "ite", "select"):
+            stack.append(node.args[0])
+        else:
+            stack.extend(node.args)
+    return sure
+
+
 def _unpack(width: int) -> str:
     if width == 1:
         return "    v0, = s"
@@ -101,10 +140,10 @@ def instance_code(built, idx: int, inst) -> tuple[str | None, list[str], list[st
     compute its shared sub-expressions and range-check its writes, and the successor's slots
     (``v{i}`` for an unchanged slot). ``successors`` and the fused expansion share it."""
     width = built.layout.width
-    guard = source(inst.guard)
+    guard, refs = _guard_source(inst.guard, inst.updates.values())
     lines = []
-    refs = {}
-    for k, node in enumerate(_shared(inst.updates.values())):
+    shared = [n for n in _shared(inst.updates.values()) if id(n) not in refs]
+    for k, node in enumerate(shared):
         lines.append(f"t{k} = {source(node, refs)}")
         refs[id(node)] = f"t{k}"
     new = {}
