@@ -349,7 +349,7 @@ def _expand_fused(search: _Search, fast, states, index, nxt) -> bool:
         generated = expand(states, index, search.seen, parent, search.which, nxt, fired,
                            new, pack)
         bad = search.first_bad
-        if bad is not None and any(bad(t) >= 0 for t in nxt[n0:]):
+        if bad is not None and max(map(bad, nxt[n0:]), default=-1) >= 0:
             raise _Replay
     except BaseException as e:
         for t in nxt[n0:]:
