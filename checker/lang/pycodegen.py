@@ -90,8 +90,8 @@ def _shared(exprs) -> list:
     return [e for e in order if e.op not in ("const", "var") and uses[id(e)] > 1]
 
 
-def _guard_source(guard, updates) -> tuple[str, dict]:
-    """The guard's source, binding (``(g0 := ...)``) each sub-expression that the updates
+def _guard_source(guard, updates) -> tuple[list[str], dict]:
+    """The guard's conjuncts as source (none for a guard that is always true), binding (``(g0 := ...)``) each sub-expression that the updates
     also use and that Python evaluates whenever the guard holds; and the names of those
     bindings, by node id, for the updates to read instead of computing them again."""
     bind = {id(n) for n in _sure_when_true(guard)} & {id(n) for n in post_order(updates)}
@@ -102,7 +102,9 @@ def _guard_source(guard, updates) -> tuple[str, dict]:
             names[id(node)] = f"g{len(names)}"
             src = f"({names[id(node)]} := {src})"
         memo[id(node)] = src
-    return memo[id(guard)], names
+    if guard.op == "const" and guard.value:
+        return [], names
+    return [memo[id(a)] for a in guard.args] if guard.op == "and" else [memo[id(guard)]], names
 
 
 def _sure_when_true(guard) -> list:
@@ -135,12 +137,13 @@ def _unpack(width: int) -> str:
     return "    " + ", ".join(f"v{i}" for i in range(width)) + " = s"
 
 
-def instance_code(built, idx: int, inst) -> tuple[str | None, list[str], list[str]]:
-    """One action instance as code: its guard (None when always true), the statements that
-    compute its shared sub-expressions and range-check its writes, and the successor's slots
-    (``v{i}`` for an unchanged slot). ``successors`` and the fused expansion share it."""
+def instance_code(built, idx: int, inst) -> tuple[list[str], list[str], list[str]]:
+    """One action instance as code: its guard as a list of conjuncts (empty when always
+    true), the statements that compute its shared sub-expressions and range-check its
+    writes, and the successor's slots (``v{i}`` for an unchanged slot). ``successors`` and
+    the fused expansion share it."""
     width = built.layout.width
-    guard, refs = _guard_source(inst.guard, inst.updates.values())
+    conjuncts, refs = _guard_source(inst.guard, inst.updates.values())
     lines = []
     shared = [n for n in _shared(inst.updates.values()) if id(n) not in refs]
     for k, node in enumerate(shared):
@@ -156,7 +159,12 @@ def instance_code(built, idx: int, inst) -> tuple[str | None, list[str], list[st
                          f"raise OutOfRange({idx}, {slot}, n{slot})")
             src = f"n{slot}"
         new[slot] = src
-    return (None if guard == "1" else guard), lines, [new.get(i, f"v{i}") for i in range(width)]
+    return conjuncts, lines, [new.get(i, f"v{i}") for i in range(width)]
+
+
+def guard_text(conjuncts: list[str]) -> str:
+    """The Python condition of a list of conjuncts (as the ``and`` rule writes it)."""
+    return conjuncts[0] if len(conjuncts) == 1 else "(" + " and ".join(conjuncts) + ")"
 
 
 def successors_source(built) -> str:
@@ -165,10 +173,10 @@ def successors_source(built) -> str:
              "    add = out.append"]
     for idx, inst in enumerate(built.actions):
         lines.append(f"    # {idx}: {inst.label}")
-        guard, pre, items = instance_code(built, idx, inst)
+        conjuncts, pre, items = instance_code(built, idx, inst)
         body = "    "
-        if guard is not None:
-            lines.append(f"    if {guard}:")
+        if conjuncts:
+            lines.append(f"    if {guard_text(conjuncts)}:")
             body = "        "
         lines += [body + x for x in pre]
         lines.append(f"{body}add(({idx}, ({', '.join(items)},)))")

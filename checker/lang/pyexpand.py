@@ -19,7 +19,7 @@ cannot finish: a write out of range, a deadlock, an interrupt). The fingerprint 
 
 from __future__ import annotations
 
-from .pycodegen import OutOfRange, _exec, _unpack, instance_code
+from .pycodegen import OutOfRange, _exec, _unpack, guard_text, instance_code
 
 
 class NoSuccessor(Exception):
@@ -41,15 +41,21 @@ def expand_source(built) -> str:
              "    for s in states:",
              "    " + _unpack(built.layout.width),
              "        pos = 0"]
-    for idx, inst in enumerate(built.actions):
-        lines.append(f"        # {idx}: {inst.label}")
-        guard, pre, items = instance_code(built, idx, inst)
-        body = "        "
-        if guard is not None:
-            lines.append(f"        if {guard}:")
-            body = "            "
-        lines += [body + x for x in pre]
-        lines += [body + x for x in _visit(idx, items)]
+    codes = [instance_code(built, idx, inst) for idx, inst in enumerate(built.actions)]
+    for first, last, common in _runs([c[0] for c in codes]):
+        outer = "        "
+        if common:
+            lines.append(f"        if {guard_text(common)}:")
+            outer = "            "
+        for idx in range(first, last):
+            conjuncts, pre, items = codes[idx]
+            lines.append(f"{outer}# {idx}: {built.actions[idx].label}")
+            body = outer
+            if conjuncts[len(common):]:
+                lines.append(f"{outer}if {guard_text(conjuncts[len(common):])}:")
+                body = outer + "    "
+            lines += [body + x for x in pre]
+            lines += [body + x for x in _visit(idx, items)]
     if built.check_deadlock:
         lines.append("        if not pos: raise NoSuccessor")
     lines += ["        generated += pos",
@@ -57,6 +63,29 @@ def expand_source(built) -> str:
               *(f"    fired[{i}] += c{i}" for i in range(n)),
               "    return generated"]
     return "\n".join(lines)
+
+
+def _runs(guards: list[list[str]]):
+    """``(first, end, common)`` for consecutive instances whose guards begin with the same
+    conjuncts (the same source text computes the same value): the run tests ``common``
+    once, then each instance the rest of its guard. Instances of one action over a
+    partition (``shrink_isr(p, r)`` for each r) typically share a leading condition on ``p``;
+    the order of the instances, and so of the successors, is kept."""
+    i = 0
+    while i < len(guards):
+        common, j = guards[i], i + 1
+        while j < len(guards) and guards[j][:1] == common[:1] and common:
+            common = _prefix(common, guards[j])
+            j += 1
+        yield i, j, common if j - i > 1 else []
+        i = j
+
+
+def _prefix(a: list[str], b: list[str]) -> list[str]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 def _visit(idx: int, items: list[str]) -> list[str]:
