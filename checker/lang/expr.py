@@ -190,8 +190,8 @@ def _mk(op, args, typ, value=None) -> Expr:
     """Build a node, folding it when every argument is a constant."""
     node = Expr(op, tuple(args), typ, value)
     if op not in ("const", "var") and all(a.op == "const" for a in node.args):
-        from .evaluate import evaluate
-        code = evaluate(node, ())
+        from .evaluate import RULES  # every argument is a constant: one rule, no walk
+        code = RULES[op](None, node, *[a.value for a in node.args])
         if isinstance(typ, Int):
             typ = Int(code, code)
         return Const(code, typ)

@@ -67,19 +67,22 @@ def post_order(roots: Iterable[Expr], skip=()) -> list[Expr]:
     for root in roots:
         if id(root) in done or id(root) in skip:
             continue
-        stack = [(root, 0)]
+        stack = [(root, iter(root.args))]  # a node and its children not yet entered
         while stack:
-            node, i = stack[-1]
-            if i < len(node.args):
-                stack[-1] = (node, i + 1)
-                child = node.args[i]
-                if id(child) not in done and id(child) not in skip:
-                    stack.append((child, 0))
-                continue
-            stack.pop()
-            if id(node) not in done:  # a node reached twice before it finished
-                done.add(id(node))
-                out.append(node)
+            node, rest = stack[-1]
+            for child in rest:
+                if id(child) in done or id(child) in skip:
+                    continue
+                if child.args:
+                    stack.append((child, iter(child.args)))
+                    break
+                done.add(id(child))  # a leaf (most nodes): finished at once
+                out.append(child)
+            else:
+                stack.pop()
+                if id(node) not in done:
+                    done.add(id(node))
+                    out.append(node)
     return out
 
 
