@@ -125,10 +125,14 @@ class _Search:
                 self.violation = self.trace(index, self.always[bad], "always", via=via)
                 raise _Found
         if self.pending:
-            for name in list(self.pending):
-                if self.reached[name](state) < 0:
-                    self.examples[name] = self.trace(index, name, "sometimes", via=via)
-                    self.pending.remove(name)
+            self.record_examples(state, index, via)
+
+    def record_examples(self, state, index, via=None):
+        """Record ``state`` as the example of each pending ``sometimes`` property it meets."""
+        for name in list(self.pending):
+            if self.reached[name](state) < 0:
+                self.examples[name] = self.trace(index, name, "sometimes", via=via)
+                self.pending.remove(name)
 
     def step_violated(self, state, t, index, pos):
         """Check the step from ``state`` (stored at ``index``) to its successor number
@@ -249,13 +253,7 @@ def bfs(system: TransitionSystem, **options) -> CheckResult:
 
 def _bfs(search: _Search):
     frontier = search.visit_initial()
-    seen, parent, which = search.seen, search.parent, search.which
-    fired, new, on_new = search.fired, search.new, search.on_new
-    key = search.key
-    checking = search.first_bad is not None or bool(search.pending)
-    outside, expand = search.outside, search.expand
-    step_bad = search.step_bad
-    limit = search.max_states
+    fast = _fused(search)
     index = 0
     while frontier:
         search.per_depth.append(len(frontier))
@@ -263,40 +261,109 @@ def _bfs(search: _Search):
             search.cut = True
             return
         nxt = []
-        for state in frontier:
+        pos = 0
+        # Runs of states end where ``index`` is a multiple of _CHECK_EVERY, so the limits are
+        # checked at the same states as one at a time.
+        while pos < len(frontier):
             if not index % _CHECK_EVERY:
                 search.tick(len(frontier) + len(nxt))
-            if outside is None or outside(state) < 0:
-                succ = expand(state, index)
-                search.generated += len(succ)
-                for pos, (action, t) in enumerate(succ):
-                    fired[action] += 1
-                    if step_bad is not None and step_bad(state, t) >= 0:
-                        search.step_violated(state, t, index, pos)
-                    if outside is not None and outside(t) >= 0:
-                        # TLC's CONSTRAINT: checked, counted as generated, never stored
-                        if checking:
-                            on_new(t, index, via=pos)
-                            checking = search.first_bad is not None or bool(search.pending)
-                        continue
-                    k = key(t)
-                    if k in seen:
-                        continue
-                    if limit is not None and len(parent) >= limit:
-                        search.stop_reason = "max_states"
-                        raise _Found
-                    seen.add(k)
-                    parent.append(index)
-                    which.append(pos)
-                    new[action] += 1
-                    nxt.append(t)
-                    if checking:
-                        on_new(t, len(parent) - 1)
-                        checking = search.first_bad is not None or bool(search.pending)
-            index += 1
+            end = min(len(frontier), pos + _CHECK_EVERY - index % _CHECK_EVERY)
+            run = frontier[pos:end]
+            if fast is None or not _expand_fused(search, fast, run, index, nxt):
+                _expand_plain(search, run, index, nxt)
+            index += len(run)
+            pos = end
         if nxt:
             search.depth += 1
         frontier = nxt
+
+
+def _expand_plain(search: _Search, states, index, nxt):
+    """Expand ``states`` (visit indexes from ``index`` on) one at a time, appending the new
+    successors to ``nxt``: every check in the order of the search's definition."""
+    seen, parent, which = search.seen, search.parent, search.which
+    fired, new, on_new = search.fired, search.new, search.on_new
+    key = search.key
+    checking = search.first_bad is not None or bool(search.pending)
+    outside, expand = search.outside, search.expand
+    step_bad = search.step_bad
+    limit = search.max_states
+    for state in states:
+        if outside is None or outside(state) < 0:
+            succ = expand(state, index)
+            search.generated += len(succ)
+            for pos, (action, t) in enumerate(succ):
+                fired[action] += 1
+                if step_bad is not None and step_bad(state, t) >= 0:
+                    search.step_violated(state, t, index, pos)
+                if outside is not None and outside(t) >= 0:
+                    # TLC's CONSTRAINT: checked, counted as generated, never stored
+                    if checking:
+                        on_new(t, index, via=pos)
+                        checking = search.first_bad is not None or bool(search.pending)
+                    continue
+                k = key(t)
+                if k in seen:
+                    continue
+                if limit is not None and len(parent) >= limit:
+                    search.stop_reason = "max_states"
+                    raise _Found
+                seen.add(k)
+                parent.append(index)
+                which.append(pos)
+                new[action] += 1
+                nxt.append(t)
+                if checking:
+                    on_new(t, len(parent) - 1)
+                    checking = search.first_bad is not None or bool(search.pending)
+        index += 1
+
+
+def _fused(search: _Search):
+    """The system's fused expansion loop and the fingerprint's ``pack``, where the search
+    can use them: no constraint, no step property, plain 64-bit fingerprints."""
+    expander = getattr(search.system, "expander", None)
+    pack = getattr(search.key, "pack", None)
+    if expander is None or pack is None or search.outside is not None \
+            or search.step_bad is not None:
+        return None
+    return expander(), pack
+
+
+class _Replay(Exception):
+    """A fused run found a violation: the plain loop replays the run to report it."""
+
+
+def _expand_fused(search: _Search, fast, states, index, nxt) -> bool:
+    """Expand ``states`` with the fused loop; False, with nothing changed, when the run must
+    be replayed one state at a time: a violation, a write out of range, a deadlock, or a
+    state limit the run could reach. The plain loop then reports what happened exactly as
+    it would have (the same counts, the same trace), or raises the same error."""
+    expand, pack = fast
+    parent, fired, new = search.parent, search.fired, search.new
+    limit = search.max_states
+    if limit is not None and len(parent) + len(states) * len(fired) > limit:
+        return False
+    p0, n0, fired0, new0 = len(parent), len(nxt), fired[:], new[:]
+    try:
+        generated = expand(states, index, search.seen, parent, search.which, nxt, fired,
+                           new, pack)
+        bad = search.first_bad
+        if bad is not None and max(map(bad, nxt[n0:]), default=-1) >= 0:
+            raise _Replay
+    except BaseException as e:
+        for t in nxt[n0:]:
+            search.seen.discard(search.key(t))
+        del nxt[n0:], parent[p0:], search.which[p0:]
+        fired[:], new[:] = fired0, new0
+        if isinstance(e, Exception):
+            return False  # replayed: the plain loop raises this error again if it is one
+        raise
+    search.generated += generated
+    if search.pending:
+        for j, t in enumerate(nxt[n0:]):
+            search.record_examples(t, p0 + j)
+    return True
 
 
 def dfs(system: TransitionSystem, **options) -> CheckResult:

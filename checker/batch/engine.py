@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..explicit import _Found, _options, _Search, finish_liveness
-from ..lang.pycodegen import may_leave
+from ..lang.ranges import may_leave
 from ..result import CheckResult
 from ..stop import stop_reason
 from .hashset import FingerprintSet

@@ -41,7 +41,16 @@ class CompiledSystem(TransitionSystem):
                           if p.trigger is not None}
         self.successors = compile_successors(built)
         self._first_false = {}
+        self._expand = None
         self._vacuous: dict[tuple, list[str]] = {}
+
+    def expander(self):
+        """The fused expansion loop (``pyexpand``), compiled on first use: only ``bfs``
+        runs it, and it costs as much to compile as ``successors``."""
+        if self._expand is None:
+            from .pyexpand import compile_expand
+            self._expand = compile_expand(self.built)
+        return self._expand
 
     def initial_states(self):
         return list(self.built.initial)

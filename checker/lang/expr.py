@@ -29,6 +29,12 @@ from __future__ import annotations
 from .errors import TracingError
 from .types import Bool, Domain, Enum, Int, Maybe, Set, Type
 
+#: every operator of the language, in the order of the table above; each back-end's operator
+#: table (``walk.operator_table``) is checked against it when the back-end loads
+OPS = ("const", "var", "not", "and", "or", "eq", "ne", "lt", "le", "gt", "ge", "add", "sub",
+       "min", "max", "ite", "select", "contains", "insert", "remove", "union", "inter", "diff",
+       "size", "least", "count", "setof")
+
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _FOLD = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
@@ -155,10 +161,11 @@ class Expr:
     def size(self) -> Expr:
         """The number of elements of this set."""
         _need_set(self, "size")
+        from .ranges import may_hold_none  # ranges walks trees: it imports this module
         n = len(self.type.domain)
         # A set with none inserted (``S | leader`` when there is no leader) carries none's
         # bit, which a stored set rejects (type_ok) but ``size`` counts: bound it soundly.
-        return _mk("size", (self,), Int(0, n + 1 if _may_hold_none(self) else n))
+        return _mk("size", (self,), Int(0, n + 1 if may_hold_none(self) else n))
 
     def is_empty(self) -> Expr:
         _need_set(self, "is_empty")
@@ -183,8 +190,8 @@ def _mk(op, args, typ, value=None) -> Expr:
     """Build a node, folding it when every argument is a constant."""
     node = Expr(op, tuple(args), typ, value)
     if op not in ("const", "var") and all(a.op == "const" for a in node.args):
-        from .evaluate import evaluate
-        code = evaluate(node, ())
+        from .evaluate import RULES  # every argument is a constant: one rule, no walk
+        code = RULES[op](None, node, *[a.value for a in node.args])
         if isinstance(typ, Int):
             typ = Int(code, code)
         return Const(code, typ)
@@ -429,20 +436,6 @@ def set_of(domain: Domain, pred) -> Expr:
 def _need_set(e: Expr, what: str):
     if not isinstance(e.type, Set):
         raise TracingError(f".{what}() is a set operation; this value is {e.type.describe()}")
-
-
-def _may_hold_none(e: Expr) -> bool:
-    """Whether a set expression can carry the bit of none: an insert of a Maybe value."""
-    seen: set[int] = set()
-
-    def walk(x: Expr) -> bool:
-        if id(x) in seen:
-            return False
-        seen.add(id(x))
-        if x.op == "insert" and isinstance(x.args[1].type, Maybe):
-            return True
-        return any(walk(a) for a in x.args if isinstance(a.type, Set))
-    return walk(e)
 
 
 def _need_maybe(e: Expr, what: str):

@@ -9,7 +9,8 @@ violation of the built-in property ``type_ok``, with the trace that leads there.
 
 from __future__ import annotations
 
-from .types import Domain, Int, Maybe, Set
+from .ranges import may_leave
+from .walk import fold_one, operator_table, post_order
 
 _BIN = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
         "add": "+", "sub": "-", "union": "|", "inter": "&"}
@@ -24,90 +25,110 @@ class OutOfRange(Exception):
 
 
 def source(e, refs=None) -> str:
-    """Python source for expression ``e``; ``refs`` maps hoisted nodes to local names."""
-    if refs and id(e) in refs:
-        return refs[id(e)]
-    op, a = e.op, e.args
-    src = lambda x: source(x, refs)  # noqa: E731
-    if op == "const":
-        return repr(e.value)
-    if op == "var":
-        return f"v{e.value}"
-    if op == "not":
-        return f"(not {src(a[0])})"
-    if op in ("and", "or"):
-        return "(" + f" {op} ".join(map(src, a)) + ")"
-    if op in _BIN:
-        return f"({src(a[0])} {_BIN[op]} {src(a[1])})"
-    if op in ("min", "max"):
-        return f"{op}({src(a[0])}, {src(a[1])})"
-    if op == "ite":
-        return f"({src(a[1])} if {src(a[0])} else {src(a[2])})"
-    if op == "select":
-        key, options, default = a[0], a[1:-1], a[-1]
-        lo, hi = key.bounds()
-        table = "(" + ", ".join(map(src, (*options, default))) + ",)"
-        if lo >= 0 and hi <= len(options):
-            return f"{table}[{src(key)}]"
-        k = src(key)
-        return f"({table}[{k}] if 0 <= {k} < {len(options)} else {src(default)})"
-    if op == "contains":
-        return f"({src(a[0])} >> {src(a[1])} & 1)"
-    if op == "insert":
-        return f"({src(a[0])} | 1 << {src(a[1])})"
-    if op == "remove":
-        return f"({src(a[0])} & ~(1 << {src(a[1])}))"
-    if op == "diff":
-        return f"({src(a[0])} & ~{src(a[1])})"
-    if op == "size":
-        return f"{src(a[0])}.bit_count()"
-    if op == "least":
-        s = src(a[0])
-        return f"(({s} & -{s}).bit_length() - 1 if {s} else {len(e.type.domain)})"
-    # A comparison gives a Python bool; over one argument, count and setof would pass it on
-    # as the value of an integer or set slot (shown as true, not 1): add 0 to make an int.
-    if op == "count":
-        return "(" + " + ".join(map(src, a)) + (" + 0)" if len(a) == 1 else ")")
-    if op == "setof":
-        return "(" + " | ".join(f"{src(x)} << {i}" if i else f"{src(x)}"
-                                for i, x in enumerate(a)) + (" | 0)" if len(a) == 1 else ")")
-    raise NotImplementedError(f"per-state back-end: no rule for {op!r}")
+    """Python source for expression ``e``; ``refs`` maps hoisted nodes (by id) to local
+    names, and is extended with the source of every node under ``e`` (a memo)."""
+    return fold_one(e, RULES, None, {} if refs is None else refs)
 
 
-def may_leave(e, slot_type) -> bool:
-    """Whether a value of ``e`` could fall outside ``slot_type``'s range."""
-    if isinstance(slot_type, Int):
-        lo, hi = e.bounds()
-        return lo < slot_type.lo() or hi > slot_type.hi()
-    if isinstance(slot_type, Domain):
-        return isinstance(e.type, Maybe)
-    if isinstance(slot_type, Set):
-        return _inserts_none(e)
-    return False
+def _select(_, e, key, *options):
+    lo, hi = e.args[0].bounds()
+    n = len(options) - 1  # the last is the default
+    table = "(" + ", ".join(options) + ",)"
+    if lo >= 0 and hi <= n:
+        return f"{table}[{key}]"
+    return f"({table}[{key}] if 0 <= {key} < {n} else {options[-1]})"
 
 
-def _inserts_none(e) -> bool:
-    if e.op == "insert" and isinstance(e.args[1].type, Maybe):
-        return True
-    return any(_inserts_none(a) for a in e.args)
+def _least(_, e, s):
+    return f"(({s} & -{s}).bit_length() - 1 if {s} else {len(e.type.domain)})"
+
+
+# A comparison gives a Python bool; over one argument, count and setof would pass it on as the
+# value of an integer or set slot (shown as true, not 1): add 0 to make an int.
+def _count(_, e, *xs):
+    return "(" + " + ".join(xs) + (" + 0)" if len(xs) == 1 else ")")
+
+
+def _setof(_, e, *xs):
+    return "(" + " | ".join(f"{x} << {i}" if i else f"{x}" for i, x in enumerate(xs)) \
+        + (" | 0)" if len(xs) == 1 else ")")
+
+
+def _infix(symbol):
+    return lambda _, e, a, b: f"({a} {symbol} {b})"
+
+
+RULES = operator_table("per-state Python", {
+    "const": lambda _, e: repr(e.value),
+    "var": lambda _, e: f"v{e.value}",
+    "not": lambda _, e, a: f"(not {a})",
+    "and": lambda _, e, *xs: "(" + " and ".join(xs) + ")",
+    "or": lambda _, e, *xs: "(" + " or ".join(xs) + ")",
+    **{op: _infix(symbol) for op, symbol in _BIN.items()},
+    "min": lambda _, e, a, b: f"min({a}, {b})",
+    "max": lambda _, e, a, b: f"max({a}, {b})",
+    "ite": lambda _, e, c, a, b: f"({a} if {c} else {b})",
+    "select": _select,
+    "contains": lambda _, e, s, x: f"({s} >> {x} & 1)",
+    "insert": lambda _, e, s, x: f"({s} | 1 << {x})",
+    "remove": lambda _, e, s, x: f"({s} & ~(1 << {x}))",
+    "diff": lambda _, e, a, b: f"({a} & ~{b})",
+    "size": lambda _, e, s: f"{s}.bit_count()",
+    "least": _least,
+    "count": _count,
+    "setof": _setof,
+})
 
 
 def _shared(exprs) -> list:
-    """Non-leaf nodes used more than once across ``exprs``, children before parents."""
+    """Non-leaf nodes used more than once across ``exprs`` (as a root or an argument of a
+    distinct node), children before parents."""
+    order = post_order(exprs)
     uses: dict[int, int] = {}
-    order: list = []
-
-    def walk(e):
-        if e.op in ("const", "var"):
-            return
+    for e in (*exprs, *(a for x in order for a in x.args)):
         uses[id(e)] = uses.get(id(e), 0) + 1
-        if uses[id(e)] == 1:
-            for x in e.args:
-                walk(x)
-            order.append(e)
-    for e in exprs:
-        walk(e)
-    return [e for e in order if uses[id(e)] > 1]
+    return [e for e in order if e.op not in ("const", "var") and uses[id(e)] > 1]
+
+
+def _guard_source(guard, updates) -> tuple[list[str], dict]:
+    """The guard's conjuncts as source (none for a guard that is always true), binding (``(g0 := ...)``) each sub-expression that the updates
+    also use and that Python evaluates whenever the guard holds; and the names of those
+    bindings, by node id, for the updates to read instead of computing them again."""
+    bind = {id(n) for n in _sure_when_true(guard)} & {id(n) for n in post_order(updates)}
+    memo, names = {}, {}
+    for node in post_order([guard]):
+        src = RULES[node.op](None, node, *[memo[id(a)] for a in node.args])
+        if id(node) in bind and node.op not in ("const", "var"):
+            names[id(node)] = f"g{len(names)}"
+            src = f"({names[id(node)]} := {src})"
+        memo[id(node)] = src
+    if guard.op == "const" and guard.value:
+        return [], names
+    return [memo[id(a)] for a in guard.args] if guard.op == "and" else [memo[id(guard)]], names
+
+
+def _sure_when_true(guard) -> list:
+    """Nodes of the guard that its code evaluates whenever the guard holds, each written
+    once in its text (a node written twice would be bound where it is first evaluated, which
+    a short circuit can skip): every conjunct of the guard, and, below a node so evaluated,
+    the arguments Python always evaluates (not the branches of ``ite``, the rest of an
+    ``and`` or ``or``, or the options of a ``select``)."""
+    paths: dict[int, int] = {id(guard): 1}  # how many times a node is written in the text
+    order = post_order([guard])
+    for node in reversed(order):  # parents before children
+        for a in node.args:
+            paths[id(a)] = paths.get(id(a), 0) + paths[id(node)]
+    sure, stack = [], list(guard.args) if guard.op == "and" else [guard]
+    while stack:
+        node = stack.pop()
+        if paths[id(node)] != 1:
+            continue
+        sure.append(node)
+        if node.op in ("and", "or", "ite", "select"):
+            stack.append(node.args[0])
+        else:
+            stack.extend(node.args)
+    return sure
 
 
 def _unpack(width: int) -> str:
@@ -116,33 +137,48 @@ def _unpack(width: int) -> str:
     return "    " + ", ".join(f"v{i}" for i in range(width)) + " = s"
 
 
+def instance_code(built, idx: int, inst) -> tuple[list[str], list[str], list[str]]:
+    """One action instance as code: its guard as a list of conjuncts (empty when always
+    true), the statements that compute its shared sub-expressions and range-check its
+    writes, and the successor's slots (``v{i}`` for an unchanged slot). ``successors`` and
+    the fused expansion share it."""
+    width = built.layout.width
+    conjuncts, refs = _guard_source(inst.guard, inst.updates.values())
+    lines = []
+    shared = [n for n in _shared(inst.updates.values()) if id(n) not in refs]
+    for k, node in enumerate(shared):
+        lines.append(f"t{k} = {source(node, refs)}")
+        refs[id(node)] = f"t{k}"
+    new = {}
+    for slot, e in inst.updates.items():
+        src = source(e, refs)
+        if may_leave(e, built.layout.slot_types[slot]):
+            t = built.layout.slot_types[slot]
+            lines.append(f"n{slot} = {src}")
+            lines.append(f"if not {t.lo()} <= n{slot} <= {t.hi()}: "
+                         f"raise OutOfRange({idx}, {slot}, n{slot})")
+            src = f"n{slot}"
+        new[slot] = src
+    return conjuncts, lines, [new.get(i, f"v{i}") for i in range(width)]
+
+
+def guard_text(conjuncts: list[str]) -> str:
+    """The Python condition of a list of conjuncts (as the ``and`` rule writes it)."""
+    return conjuncts[0] if len(conjuncts) == 1 else "(" + " and ".join(conjuncts) + ")"
+
+
 def successors_source(built) -> str:
     """Source of ``successors(s) -> list[(action_index, next_state)]``."""
-    width = built.layout.width
-    lines = ["def successors(s):", _unpack(width), "    out = []", "    add = out.append"]
+    lines = ["def successors(s):", _unpack(built.layout.width), "    out = []",
+             "    add = out.append"]
     for idx, inst in enumerate(built.actions):
         lines.append(f"    # {idx}: {inst.label}")
-        guard = source(inst.guard)
-        body = "        "
-        if guard == "1":
-            body = "    "
-        else:
-            lines.append(f"    if {guard}:")
-        refs = {}
-        for k, node in enumerate(_shared(inst.updates.values())):
-            lines.append(f"{body}t{k} = {source(node, refs)}")
-            refs[id(node)] = f"t{k}"
-        new = {}
-        for slot, e in inst.updates.items():
-            src = source(e, refs)
-            if may_leave(e, built.layout.slot_types[slot]):
-                t = built.layout.slot_types[slot]
-                lines.append(f"{body}n{slot} = {src}")
-                lines.append(f"{body}if not {t.lo()} <= n{slot} <= {t.hi()}: "
-                             f"raise OutOfRange({idx}, {slot}, n{slot})")
-                src = f"n{slot}"
-            new[slot] = src
-        items = [new.get(i, f"v{i}") for i in range(width)]
+        conjuncts, pre, items = instance_code(built, idx, inst)
+        body = "    "
+        if conjuncts:
+            lines.append(f"    if {guard_text(conjuncts)}:")
+            body = "        "
+        lines += [body + x for x in pre]
         lines.append(f"{body}add(({idx}, ({', '.join(items)},)))")
     lines.append("    return out")
     return "\n".join(lines)

@@ -45,29 +45,15 @@ from __future__ import annotations
 
 import z3
 
-from ..lang.pycodegen import may_leave
-from ..lang.types import Bool, Domain, Enum, Int, Maybe, Set
+from ..lang.ranges import may_leave, node_range, range_of_all
+from ..lang.types import Bool, Set
+from ..lang.walk import fold_one, operator_table
 
 
 class EncodingError(Exception):
-    """A model uses something the Z3 back-end cannot translate (a bug: every operator of the
-    language has a rule here, and a test keeps the two lists equal)."""
-
-
-def _node_range(e) -> tuple[int, int]:
-    """The least and greatest integer a non-boolean node can evaluate to, out-of-range
-    intermediate values included (a ``Set`` may briefly hold bit |D| after inserting none)."""
-    t = e.type
-    if isinstance(t, Int):
-        return e.bounds()
-    if isinstance(t, Set):
-        return 0, (1 << (len(t.domain) + 1)) - 1
-    if isinstance(t, (Domain, Maybe)):
-        d = t if isinstance(t, Domain) else t.domain
-        return 0, len(d)
-    if isinstance(t, Enum):
-        return 0, len(t.names) - 1
-    return 0, 1
+    """A model uses something the Z3 back-end cannot translate. Every operator of the
+    language has a rule in ``RULES`` (checked when this module loads); callers still catch
+    this for what Z3 itself refuses."""
 
 
 def _signed_bits(lo: int, hi: int) -> int:
@@ -119,31 +105,13 @@ class Encoding:
 
     # -- width ---------------------------------------------------------------------------
     def _choose_width(self) -> int:
-        lo, hi = 0, 1
-        seen: set[int] = set()
-
-        def walk(e):
-            nonlocal lo, hi
-            if id(e) in seen:
-                return
-            seen.add(id(e))
-            if e.type is not Bool:
-                a, b = _node_range(e)
-                lo, hi = min(lo, a), max(hi, b)
-            for x in e.args:
-                walk(x)
-
+        roots = [e for inst in self.built.actions for e in (inst.guard, *inst.updates.values())]
+        lo, hi = range_of_all(roots + [p.expr for p in self.built.properties])
         for t in self.slot_types:
             if t is not Bool:
                 lo, hi = min(lo, t.lo()), max(hi, t.hi())
                 if isinstance(t, Set):
                     hi = max(hi, (1 << (len(t.domain) + 1)) - 1)
-        for inst in self.built.actions:
-            walk(inst.guard)
-            for e in inst.updates.values():
-                walk(e)
-        for p in self.built.properties:
-            walk(p.expr)
         for state in self.built.initial:
             for c in state:
                 lo, hi = min(lo, c), max(hi, c)
@@ -263,14 +231,10 @@ class Encoding:
 
     # -- expressions ---------------------------------------------------------------------
     def expr(self, e, sv: StateVars):
-        """The Z3 term of expression ``e`` over state ``sv`` (Bool for booleans, else BV)."""
-        key = id(e)
-        hit = sv.cache.get(key)
-        if hit is not None:
-            return hit
-        out = self._translate(e, sv)
-        sv.cache[key] = out
-        return out
+        """The Z3 term of expression ``e`` over state ``sv`` (Bool for booleans, else BV);
+        ``sv.cache`` keeps every node's term, so a node shared by a guard and an update is
+        translated once."""
+        return fold_one(e, RULES, (self, sv), sv.cache)
 
     def _bv(self, c: int):
         return z3.BitVecVal(c, self.width)
@@ -278,94 +242,86 @@ class Encoding:
     def _bit(self, s, i: int):
         return z3.Extract(i, i, s) == z3.BitVecVal(1, 1)
 
-    def _translate(self, e, sv):
-        op, a = e.op, e.args
-        x = lambda n: self.expr(n, sv)  # noqa: E731
-        if op == "const":
-            return z3.BoolVal(bool(e.value)) if e.type is Bool else self._bv(e.value)
-        if op == "var":
-            return sv[e.value]
-        if op == "not":
-            return z3.Not(x(a[0]))
-        if op == "and":
-            return z3.And([x(y) for y in a])
-        if op == "or":
-            return z3.Or([x(y) for y in a])
-        if op == "eq":
-            return x(a[0]) == x(a[1])
-        if op == "ne":
-            return x(a[0]) != x(a[1])
-        if op == "lt":
-            return x(a[0]) < x(a[1])
-        if op == "le":
-            return x(a[0]) <= x(a[1])
-        if op == "gt":
-            return x(a[0]) > x(a[1])
-        if op == "ge":
-            return x(a[0]) >= x(a[1])
-        if op == "add":
-            return x(a[0]) + x(a[1])
-        if op == "sub":
-            return x(a[0]) - x(a[1])
-        if op == "min":
-            p, q = x(a[0]), x(a[1])
-            return z3.If(p <= q, p, q)
-        if op == "max":
-            p, q = x(a[0]), x(a[1])
-            return z3.If(p >= q, p, q)
-        if op == "ite":
-            return z3.If(x(a[0]), x(a[1]), x(a[2]))
-        if op == "select":
-            key, options, default = a[0], a[1:-1], a[-1]
-            k = x(key)
-            lo, hi = _node_range(key)
-            out = x(default)
-            for i in reversed(range(len(options))):
-                if lo <= i <= hi:
-                    out = z3.If(k == self._bv(i), x(options[i]), out)
-            return out
-        if op == "contains":
-            s, elem = a
-            if elem.op == "const":
-                return self._bit(x(s), elem.value) if elem.value < self.width - 1 \
-                    else z3.BoolVal(False)
-            return z3.Extract(0, 0, z3.LShR(x(s), x(elem))) == z3.BitVecVal(1, 1)
-        if op == "insert":
-            return x(a[0]) | (self._one << x(a[1]))
-        if op == "remove":
-            return x(a[0]) & ~(self._one << x(a[1]))
-        if op == "union":
-            return x(a[0]) | x(a[1])
-        if op == "inter":
-            return x(a[0]) & x(a[1])
-        if op == "diff":
-            return x(a[0]) & ~x(a[1])
-        if op == "size":
-            s = x(a[0])
-            n = len(a[0].type.domain)
-            return z3.Sum([z3.ZeroExt(self.width - 1, z3.Extract(i, i, s))
-                           for i in range(n + 1)])
-        if op == "least":
-            s = x(a[0])
-            n = len(e.type.domain)
-            out = self._bv(n)
-            for i in reversed(range(n)):
-                out = z3.If(self._bit(s, i), self._bv(i), out)
-            return out
-        if op == "count":
-            if not a:
-                return self._zero
-            return z3.Sum([z3.If(x(y), self._one, self._zero) for y in a])
-        if op == "setof":
-            out = self._zero
-            for i, y in enumerate(a):
-                out = out | z3.If(x(y), self._bv(1 << i), self._zero)
-            return out
-        raise EncodingError(f"the Z3 back-end has no rule for operator {op!r}")
+
+def _const(ctx, e):
+    enc = ctx[0]
+    return z3.BoolVal(bool(e.value)) if e.type is Bool else enc._bv(e.value)
 
 
-RULES = frozenset({
-    "const", "var", "not", "and", "or", "eq", "ne", "lt", "le", "gt", "ge", "add", "sub",
-    "min", "max", "ite", "select", "contains", "insert", "remove", "union", "inter", "diff",
-    "size", "least", "count", "setof"})
-"""The operators ``Encoding`` translates; a test keeps this equal to the language's ``OPS``."""
+def _select(ctx, e, k, *options):
+    enc = ctx[0]
+    lo, hi = node_range(e.args[0])
+    out = options[-1]  # the default, for a key out of range
+    for i in reversed(range(len(options) - 1)):
+        if lo <= i <= hi:
+            out = z3.If(k == enc._bv(i), options[i], out)
+    return out
+
+
+def _contains(ctx, e, s, x):
+    enc, elem = ctx[0], e.args[1]
+    if elem.op == "const":
+        return enc._bit(s, elem.value) if elem.value < enc.width - 1 else z3.BoolVal(False)
+    return z3.Extract(0, 0, z3.LShR(s, x)) == z3.BitVecVal(1, 1)
+
+
+def _size(ctx, e, s):
+    enc = ctx[0]
+    n = len(e.args[0].type.domain)
+    return z3.Sum([z3.ZeroExt(enc.width - 1, z3.Extract(i, i, s)) for i in range(n + 1)])
+
+
+def _least(ctx, e, s):
+    enc = ctx[0]
+    n = len(e.type.domain)
+    out = enc._bv(n)
+    for i in reversed(range(n)):
+        out = z3.If(enc._bit(s, i), enc._bv(i), out)
+    return out
+
+
+def _count(ctx, e, *xs):
+    enc = ctx[0]
+    if not xs:
+        return enc._zero
+    return z3.Sum([z3.If(x, enc._one, enc._zero) for x in xs])
+
+
+def _setof(ctx, e, *xs):
+    enc = ctx[0]
+    out = enc._zero
+    for i, x in enumerate(xs):
+        out = out | z3.If(x, enc._bv(1 << i), enc._zero)
+    return out
+
+
+RULES = operator_table("Z3", {
+    "const": _const,
+    "var": lambda ctx, e: ctx[1][e.value],
+    "not": lambda ctx, e, a: z3.Not(a),
+    "and": lambda ctx, e, *xs: z3.And(list(xs)),
+    "or": lambda ctx, e, *xs: z3.Or(list(xs)),
+    "eq": lambda ctx, e, a, b: a == b,
+    "ne": lambda ctx, e, a, b: a != b,
+    "lt": lambda ctx, e, a, b: a < b,
+    "le": lambda ctx, e, a, b: a <= b,
+    "gt": lambda ctx, e, a, b: a > b,
+    "ge": lambda ctx, e, a, b: a >= b,
+    "add": lambda ctx, e, a, b: a + b,
+    "sub": lambda ctx, e, a, b: a - b,
+    "min": lambda ctx, e, a, b: z3.If(a <= b, a, b),
+    "max": lambda ctx, e, a, b: z3.If(a >= b, a, b),
+    "ite": lambda ctx, e, c, a, b: z3.If(c, a, b),
+    "select": _select,
+    "contains": _contains,
+    "insert": lambda ctx, e, s, x: s | (ctx[0]._one << x),
+    "remove": lambda ctx, e, s, x: s & ~(ctx[0]._one << x),
+    "union": lambda ctx, e, a, b: a | b,
+    "inter": lambda ctx, e, a, b: a & b,
+    "diff": lambda ctx, e, a, b: a & ~b,
+    "size": _size,
+    "least": _least,
+    "count": _count,
+    "setof": _setof,
+})
+"""The Z3 term of each operator, from its children's terms (``walk.operator_table``)."""
