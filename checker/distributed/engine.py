@@ -90,9 +90,24 @@ def distributed(system, *, cluster: str = "local", workers: int | None = None,
     return run.result()
 
 
+def _slim(built):
+    """What a worker needs of a built model: the expression trees of the guards, updates and
+    properties, and the layout; not the action labels and parameters (a model's own types,
+    which need not pickle)."""
+    from types import SimpleNamespace as NS
+    return NS(name=built.name, layout=built.layout, check_deadlock=built.check_deadlock,
+              actions=[NS(guard=a.guard, updates=a.updates) for a in built.actions],
+              properties=[NS(name=p.name, kind=p.kind, expr=p.expr) for p in built.properties])
+
+
 def _first_line(err) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__
+    """The line of a Ray error that says what happened: the exception a worker raised while
+    starting, or else the error's first line."""
+    import re
+    text = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    raised = [line for line in text if re.match(r"^[\w.]*(Error|Exception|Exit)\b:?", line)]
+    line = raised[-1] if raised else (text[0] if text else type(err).__name__)
+    return re.sub(r"\x1b\[[0-9;]*m", "", line)[:300]
 
 
 class _Driver:
@@ -177,7 +192,7 @@ class _Driver:
         remote = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(Worker)
         die = os.environ.get(DIE_ENV)
         victim = 1 if nw > 1 else 0
-        blob = ray.put(built)
+        blob = ray.put(_slim(built))
         strategy = "SPREAD" if self.cluster != "local" else "DEFAULT"
         self.actors = [remote.options(scheduling_strategy=strategy).remote(
             w, nw, blob, s.always, s.pending, s.steps,
@@ -372,11 +387,13 @@ class _Driver:
             "states_per_worker": list(self.worker_states),
             "bytes_exchanged": sent,
             "bytes_exchanged_per_state": round(sent / n, 1) if n else 0.0,
-            "driver_bytes": self.driver_bytes, "levels": self.level}
+            "driver_bytes": self.driver_bytes, "levels": self.level,
+            "startup_seconds": round(self.seconds_start - s.start, 3)
+            if self.seconds_start else 0.0}
         if s.stop_reason == "worker_lost":
-            result.note = (f"a worker (Ray actor) died at level {self.level}; the "
-                           f"statistics are those of the levels completed before it "
-                           f"({self.lost})")
+            when = f"at level {self.level}" if self.level else "while starting"
+            result.note = (f"a worker (Ray actor) died {when}; the statistics are those "
+                           f"of the levels completed before it ({self.lost})")
         return result
 
 
