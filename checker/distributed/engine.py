@@ -35,6 +35,12 @@ from .worker import ID_SHIFT, NONE, Worker, owner_of
 #: the test hook: ``KAFKACHECK_RAY_DIE_AT_LEVEL=k`` makes worker 1 (or 0 alone) exit at level k
 DIE_ENV = "KAFKACHECK_RAY_DIE_AT_LEVEL"
 INSTALL = "pip install 'kafkacheck[ray]'"
+#: how long the workers may take to start before the run gives up (a cluster without room)
+START_SECONDS = 120.0
+
+
+class _WorkersLost(Exception):
+    """Workers that never started: the run ends as when one dies."""
 
 
 class RayMissing(Exception):
@@ -78,7 +84,7 @@ def distributed(system, *, cluster: str = "local", workers: int | None = None,
         run.loop()
     except _Found:
         pass
-    except ray.exceptions.RayActorError as err:
+    except (ray.exceptions.RayActorError, _WorkersLost) as err:
         search.stop_reason = "worker_lost"
         run.lost = _first_line(err)
     except KeyboardInterrupt as e:
@@ -155,12 +161,18 @@ class _Driver:
             ray.shutdown()
             self.started = False
 
-    def _wait(self, refs):
+    def _wait(self, refs, timeout=None):
         """Wait for ``refs`` while enforcing the time limit and reporting progress."""
         pending = list(refs)
+        since = time.perf_counter()
         while pending:
             _, pending = self.ray.wait(pending, num_returns=len(pending), timeout=0.25)
             self._tick()
+            if pending and timeout is not None and time.perf_counter() - since > timeout:
+                raise _WorkersLost(
+                    f"WorkerStartTimeout: {len(pending)} of {len(refs)} workers did not "
+                    f"start within {timeout:.0f} s (does the cluster have the CPUs, and "
+                    "kafkacheck installed on every node?)")
         return self.ray.get(list(refs))
 
     def _tick(self):
@@ -189,7 +201,10 @@ class _Driver:
         self.connect()
         nw = self.nworkers
         built = s.system.built
-        remote = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(Worker)
+        cpus = float(ray.cluster_resources().get("CPU", nw))
+        # more workers than CPUs share them (a worker needs at most one)
+        remote = ray.remote(num_cpus=min(1.0, cpus / nw), max_restarts=0,
+                            max_task_retries=0)(Worker)
         die = os.environ.get(DIE_ENV)
         victim = 1 if nw > 1 else 0
         blob = ray.put(_slim(built))
@@ -197,7 +212,7 @@ class _Driver:
         self.actors = [remote.options(scheduling_strategy=strategy).remote(
             w, nw, blob, s.always, s.pending, s.steps,
             int(die) if die is not None and w == victim else None) for w in range(nw)]
-        self._wait([a.ping.remote() for a in self.actors])
+        self._wait([a.ping.remote() for a in self.actors], timeout=START_SECONDS)
         self.seconds_start = time.perf_counter()
         # the initial states, to their owners; rank = their order in bfs
         from ..batch.packing import Packer

@@ -114,7 +114,7 @@ class Worker:
         """Generate the successors of the frontier (whose ranks in the level are ``ranks``,
         in the frontier's order; None for the first level, ranked by ``add_initial``).
         Returns one batch per owner and, last, a summary of the events met here."""
-        if self.die_at_level is not None and self.level >= self.die_at_level:
+        if self.die_at_level is not None and self.level + 1 >= self.die_at_level:
             os._exit(7)  # the test hook: a worker that dies mid-search
         self.level += 1
         if ranks is not None:
