@@ -140,7 +140,7 @@ class _Driver:
             if self.cluster == "local":
                 cpus = self.nworkers or os.cpu_count() or 1
                 kwargs["num_cpus"] = max(cpus, self.nworkers or 1)
-                address = None
+                address = "local"  # a Ray of its own, never one already running here
             else:
                 address = self.cluster
             with _unlimited_address_space():  # Ray's processes reserve large mappings
