@@ -566,7 +566,8 @@ def _workers_line(result) -> str:
     d = result.distributed
     per = " / ".join(f"{n:,}" for n in d["states_per_worker"])
     return (f"Workers: {d['workers']} Ray actor(s) on {d['cluster']} (started in "
-            f"{d.get('startup_seconds', 0):.2f} s); states per worker {per}; "
+            f"{d.get('startup_seconds', 0):.2f} s, then {d.get('search_seconds', 0):.2f} s of "
+            f"search); states per worker {per}; "
             f"{d['bytes_exchanged'] / 2 ** 20:,.1f} MiB sent between workers "
             f"({d['bytes_exchanged_per_state']:.1f} bytes/state), "
             f"{d['driver_bytes'] / 2 ** 20:,.1f} MiB of keys and ranks with the driver")

@@ -92,6 +92,7 @@ def distributed(system, *, cluster: str = "local", workers: int | None = None,
     except MemoryError:
         search.stop_reason = "memory_limit"
     finally:
+        run.ended = time.perf_counter()  # Ray's shutdown is not the search's time
         run.close()
     return run.result()
 
@@ -395,7 +396,8 @@ class _Driver:
         result.distinct_states = n
         result.collision_probability = collision_bound(n)
         result.stored_bytes = self.stored
-        result.seconds = time.perf_counter() - s.start
+        ended = getattr(self, "ended", None) or time.perf_counter()
+        result.seconds = ended - s.start
         sent = sum(b.get("sent", 0) for b in self.worker_bytes.values())
         result.distributed = {
             "cluster": self.cluster, "workers": self.nworkers or 0,
@@ -403,7 +405,12 @@ class _Driver:
             "bytes_exchanged": sent,
             "bytes_exchanged_per_state": round(sent / n, 1) if n else 0.0,
             "driver_bytes": self.driver_bytes, "levels": self.level,
+            "busy_seconds": [round(b.get("busy", {}).get("expand", 0.0)
+                                   + b.get("busy", {}).get("absorb", 0.0), 3)
+                             for _, b in sorted(self.worker_bytes.items())],
             "startup_seconds": round(self.seconds_start - s.start, 3)
+            if self.seconds_start else 0.0,
+            "search_seconds": round(ended - self.seconds_start, 3)
             if self.seconds_start else 0.0}
         if s.stop_reason == "worker_lost":
             when = f"at level {self.level}" if self.level else "while starting"

@@ -23,6 +23,7 @@ This module imports no Ray: ``engine.py`` wraps ``Worker`` in ``ray.remote``.
 from __future__ import annotations
 
 import os
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -74,6 +75,7 @@ class Worker:
         self._sent_keys = self._sent_act = self._counts = self._ranks = None
         self._fresh_act = None
         self._expanded_base = 0
+        self.busy = {"expand": 0.0, "absorb": 0.0}  # seconds spent in each call
 
     def ping(self) -> int:
         return os.getpid()
@@ -97,6 +99,7 @@ class Worker:
 
     def stats(self) -> dict:
         return {"states": self.n, "sent": self.sent, "received": self.received,
+                "busy": dict(self.busy),
                 "stored_bytes": self.seen.nbytes + self.n * (8 + 4)}
 
     # -- the initial states ---------------------------------------------------------------------
@@ -111,6 +114,20 @@ class Worker:
 
     # -- a level ------------------------------------------------------------------------------
     def expand(self, ranks: np.ndarray | None):
+        started = time.perf_counter()
+        try:
+            return self._expand(ranks)
+        finally:
+            self.busy["expand"] += time.perf_counter() - started
+
+    def absorb(self, *batches):
+        started = time.perf_counter()
+        try:
+            return self._absorb(*batches)
+        finally:
+            self.busy["absorb"] += time.perf_counter() - started
+
+    def _expand(self, ranks: np.ndarray | None):
         """Generate the successors of the frontier (whose ranks in the level are ``ranks``,
         in the frontier's order; None for the first level, ranked by ``add_initial``).
         Returns one batch per owner and, last, a summary of the events met here."""
@@ -204,7 +221,7 @@ class Worker:
             if len(hit):
                 hits[name] = min(hits[name], int(keys[hit[0]]))
 
-    def absorb(self, *batches):
+    def _absorb(self, *batches):
         """Take the candidates every worker sent here (``batches[w]`` from worker ``w``):
         keep the first occurrence of each new state, check it, make it the next frontier.
         Returns the new states' keys (ascending) and a summary."""
