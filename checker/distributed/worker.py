@@ -75,6 +75,7 @@ class Worker:
         self._sent_keys = self._sent_act = self._counts = self._ranks = None
         self._fresh_act = None
         self._expanded_base = 0
+        self._own = None             # the candidates this worker sent itself
         self.busy = {"expand": 0.0, "absorb": 0.0}  # seconds spent in each call
 
     def ping(self) -> int:
@@ -199,7 +200,10 @@ class Worker:
                          np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16))
             if o != self.index:
                 self.sent += sum(a.nbytes for a in batch)
-            batches.append(batch)
+                batches.append(batch)
+            else:  # this worker's own share stays here, out of the object store
+                self._own = batch
+                batches.append(None)
         summary = {"generated": int(self._counts.sum()), "fired": fired, "event": event,
                    "hits": hits, "expanded": width}
         return (*batches, summary)
@@ -225,6 +229,8 @@ class Worker:
         """Take the candidates every worker sent here (``batches[w]`` from worker ``w``):
         keep the first occurrence of each new state, check it, make it the next frontier.
         Returns the new states' keys (ascending) and a summary."""
+        batches = list(batches)
+        batches[self.index], self._own = self._own, None
         for w, batch in enumerate(batches):
             if w != self.index:
                 self.received += sum(a.nbytes for a in batch)
