@@ -603,7 +603,7 @@ def cluster_engine(engine, cluster, workers, exact):
 def _progress_printer():
     def report(stats):
         workers = ""
-        if "workers" in stats:
+        if stats.get("workers"):
             workers = (f"  workers {'/'.join(f'{n:,}' for n in stats['workers'])}"
                        f"  sent {stats['exchanged'] / 2 ** 20:,.0f} MiB")
         sys.stderr.write(f"\r{stats['distinct']:>12,} distinct  queue {stats['queue']:>10,}"

@@ -91,6 +91,11 @@ def distributed(system, *, cluster: str = "local", workers: int | None = None,
         search.stop_reason = stop_reason(e)
     except MemoryError:
         search.stop_reason = "memory_limit"
+    except ray.exceptions.RayError as err:  # a worker out of memory: the run stops there
+        oom = getattr(ray.exceptions, "OutOfMemoryError", ())
+        if not (isinstance(err, oom) or isinstance(getattr(err, "cause", None), MemoryError)):
+            raise
+        search.stop_reason = "memory_limit"
     finally:
         run.ended = time.perf_counter()  # Ray's shutdown is not the search's time
         run.close()
@@ -131,6 +136,7 @@ class _Driver:
         self.driver_bytes = 0            # keys in, ranks out
         self.stored = 0
         self.seconds_start = 0.0
+        self.queue = 0                   # the states of the level being expanded
 
     # -- Ray ----------------------------------------------------------------------------------
     def connect(self):
