@@ -387,10 +387,7 @@ class _Driver:
         return state, k
 
     def _stats(self):
-        try:
-            got = self.ray.get([a.stats.remote() for a in self.actors])
-        except self.ray.exceptions.RayActorError:
-            raise
+        got = self.ray.get([a.stats.remote() for a in self.actors])
         self.worker_bytes = dict(enumerate(got))
         self.stored = sum(g["stored_bytes"] for g in got)
 
