@@ -284,6 +284,8 @@ class _Driver:
             for key, where, w in hits:  # examples, in bfs's order
                 state, index, via = self._locate(key, where, w, radix)
                 s.on_new(state, index, via=via)
+            if hits and kind is None:  # the workers stop checking those with examples
+                self._wait([a.set_pending.remote(list(s.pending)) for a in self.actors])
             if kind is not None:
                 self._stopped(stop, kind, src, radix)
             self.queue = len(every)

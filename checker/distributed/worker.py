@@ -78,6 +78,15 @@ class Worker:
         self._own = None             # the candidates this worker sent itself
         self.busy = {"expand": 0.0, "absorb": 0.0}  # seconds spent in each call
 
+    def set_pending(self, names) -> None:
+        """Check only these sometimes-properties from now on (the others have examples)."""
+        from ..batch.vectorize import kernel
+        b = self.batch
+        exprs = {p.name: p.expr for p in b.built.properties}
+        self.sometimes = [n for n in self.sometimes if n in names]
+        b.sometimes = {n: exprs[n] for n in self.sometimes}
+        b.props = kernel([*b.always, *b.sometimes.values()])
+
     def ping(self) -> int:
         return os.getpid()
 
