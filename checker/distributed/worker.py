@@ -157,6 +157,9 @@ class Worker:
         fired = np.zeros(self.nactions, dtype=np.int64)
         sent_keys, sent_act, counts_all = [], [], []
         width = self.frontier.shape[1]
+        # the narrowest types that hold a parent's position and an action's index
+        pos_type = np.uint32 if width < 2 ** 32 else np.int64
+        act_type = np.uint8 if self.nactions < 2 ** 8 else np.int32
         for start in range(0, width, CHUNK):
             pwords = self.frontier[:, start:start + CHUNK]
             cols = PackedColumns(self.packer, pwords)
@@ -166,7 +169,7 @@ class Worker:
             key = r[c.parent] * radix + c.pos + 1
             fired += np.bincount(c.action, minlength=self.nactions)
             sent_keys.append(key)
-            sent_act.append(c.action.astype(np.int16))
+            sent_act.append(c.action.astype(np.int32))
             bp = np.flatnonzero(c.bad_parent)
             if len(bp):
                 event["parent"] = min(event["parent"], int(r[bp[0]] * radix))
@@ -185,28 +188,30 @@ class Worker:
             at = np.sort(at)
             inside = c.inside[at]
             words, fps = c.words[:, at], c.fps[at]
-            gid = (np.int64(self.index) << np.int64(ID_SHIFT)) + self.frontier_base + start \
-                + c.parent[inside]
+            # the parent as its position in this worker's frontier (the owner adds ``base``)
+            ppos = (start + c.parent[inside]).astype(pos_type)
+            act = c.action[inside].astype(act_type)
             owner = owner_of(fps, nw) if nw > 1 else np.zeros(len(fps), dtype=np.uint64)
             for o in range(nw):
                 sel = np.flatnonzero(owner == o) if nw > 1 else slice(None)
-                out[o].append((words[:, sel], key[inside][sel], gid[sel],
-                               c.action[inside][sel].astype(np.int16)))
+                out[o].append((words[:, sel], key[inside][sel], ppos[sel], act[sel]))
         self._sent_keys = np.concatenate(sent_keys) if sent_keys else np.zeros(0, np.int64)
-        self._sent_act = np.concatenate(sent_act) if sent_act else np.zeros(0, np.int16)
+        self._sent_act = np.concatenate(sent_act) if sent_act else np.zeros(0, np.int32)
         self._counts = np.concatenate(counts_all) if counts_all else np.zeros(0, np.int64)
         self._ranks = ranks
         batches = []
+        base = np.array([(self.index << ID_SHIFT) + self.frontier_base], dtype=np.int64)
         for o in range(nw):
             parts = out[o]
             if parts:
                 batch = (np.concatenate([p[0] for p in parts], axis=1),
                          np.concatenate([p[1] for p in parts]),
                          np.concatenate([p[2] for p in parts]),
-                         np.concatenate([p[3] for p in parts]))
+                         np.concatenate([p[3] for p in parts]), base)
             else:
                 batch = (np.zeros((len(self.packer.words), 0), dtype=np.uint64),
-                         np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16))
+                         np.zeros(0, np.int64), np.zeros(0, pos_type), np.zeros(0, act_type),
+                         base)
             if o != self.index:
                 self.sent += sum(a.nbytes for a in batch)
                 batches.append(batch)
@@ -245,7 +250,7 @@ class Worker:
                 self.received += sum(a.nbytes for a in batch)
         words = np.concatenate([bt[0] for bt in batches], axis=1)
         keys = np.concatenate([bt[1] for bt in batches])
-        gid = np.concatenate([bt[2] for bt in batches])
+        gid = np.concatenate([bt[4][0] + bt[2].astype(np.int64) for bt in batches])
         act = np.concatenate([bt[3] for bt in batches])
         order = np.argsort(keys, kind="stable")  # sorted runs, one per sender: merged
         fps = self.packer.fingerprints_of(words)[order]
