@@ -138,3 +138,25 @@ def test_cluster_options_refused_in_one_line(capsys, argv, says):
     code = main(["check", "failover", *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and says in err[0]
+
+
+def test_ctrl_c_stops_with_the_statistics_so_far():
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "kafkacheck.checker.cli", "check", "failover",
+                             "-p", "brokers=4", "-p", "partitions=2", "-p",
+                             "replication.factor=3", "-p", "max_epoch=3", "--cluster", "local",
+                             "--workers", "2", "--progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "distinct" not in seen and time.monotonic() < deadline:  # the search is on
+            seen += os.read(proc.stderr.fileno(), 4096).decode(errors="replace")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 3, out
+    assert "Verdict: incomplete: stopped at an interrupt" in out

@@ -150,9 +150,9 @@ class _Driver:
                 address = "local"  # a Ray of its own, never one already running here
             else:
                 address = self.cluster
+            self.started = True  # an interrupt during the start still shuts it down
             with _unlimited_address_space():  # Ray's processes reserve large mappings
                 ray.init(address=address, **kwargs)
-            self.started = True
         if self.nworkers is None:
             self.nworkers = max(1, int(ray.cluster_resources().get("CPU", 1)))
 
@@ -165,8 +165,8 @@ class _Driver:
                 pass
         self.actors = []
         if self.started:
-            ray.shutdown()
             self.started = False
+            ray.shutdown()
 
     def _wait(self, refs, timeout=None):
         """Wait for ``refs`` while enforcing the time limit and reporting progress."""
