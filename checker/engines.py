@@ -20,6 +20,7 @@ class Engine:
     symmetry: bool = False  # honours --symmetry (one state per permutation class)
     liveness: bool = False  # decides eventually / leads_to properties under fairness
     steps: bool = True      # checks transition (step) properties
+    distributed: bool = False  # runs on a Ray cluster (--cluster); never a check file's
 
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (
@@ -28,8 +29,10 @@ ENGINES: dict[str, Engine] = {e.name: e for e in (
     Engine("dfs", "depth-first: memory grows with depth; traces not shortest; liveness as "
            "bfs", False, True, True, True, True, symmetry=True, liveness=True),
     Engine("batch", "breadth-first with NumPy, a frontier at a time: bfs's results, faster; "
-           "liveness over the whole graph, built a frontier at a time",
+           "liveness over the whole graph, recorded as it goes",
            True, True, True, False, True, symmetry=True, liveness=True),
+    Engine("ray", "breadth-first over Ray actors (--cluster, --workers): batch's results, on "
+           "several cores or machines", True, True, True, False, True, distributed=True),
     Engine("bmc", "bounded model checking with Z3", True, True, False, False, False),
     Engine("simulate", "seeded random walks (--seed, --traces, --depth): for spaces too "
            "large to exhaust; finds violations, proves nothing", False, False, False, False,
@@ -37,7 +40,7 @@ ENGINES: dict[str, Engine] = {e.name: e for e in (
 )}
 
 #: the engines that explore states one by one (check files and bench may name them)
-EXPLICIT = tuple(n for n, e in ENGINES.items() if e.explicit)
+EXPLICIT = tuple(n for n, e in ENGINES.items() if e.explicit and not e.distributed)
 
 
 def names() -> tuple[str, ...]:
@@ -54,6 +57,23 @@ def run_explicit(system, engine: str, **options):
     """Run an explicit engine. ``batch`` on a system it cannot vectorize (or with
     ``exact``) runs ``bfs`` instead, and the result's ``note`` says why."""
     get(engine)
+    cluster = {k: options.pop(k) for k in ("cluster", "workers") if k in options}
+    if cluster and not get(engine).distributed:
+        raise ValueError(f"engine {engine!r} does not run on a cluster (cluster, workers)")
+    if engine == "ray":
+        from .batch import BatchUnsupported
+        from .distributed import distributed
+        live = wants_liveness(system, options)
+        try:
+            if live:
+                raise BatchUnsupported(f"liveness property {live[0]} needs the whole "
+                                       "reachable graph in one process")
+            return distributed(system, **cluster, **options)
+        except BatchUnsupported as why:
+            result = run_explicit(system, "batch", **options)
+            ran = "batch" if result.engine == "batch" else "bfs"
+            result.note = f"the distributed engine does not apply ({why}); {ran} ran instead"
+            return result
     if engine == "batch":
         from .batch import BatchUnsupported, batch
         try:

@@ -189,6 +189,7 @@ def result_json(result) -> dict:
         "stored_bytes": getattr(result, "stored_bytes", 0),
         "bytes_per_state": round(getattr(result, "bytes_per_state", 0.0), 1),
         "symmetry": getattr(result, "symmetry", "") or None,
+        "distributed": getattr(result, "distributed", None),
     }
 
 

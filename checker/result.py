@@ -63,6 +63,9 @@ class CheckResult:
     liveness: dict | None = None
     #: liveness properties of the system left out (not named, and ``liveness`` not asked)
     unchecked: list[str] = field(default_factory=list)
+    #: for the distributed engine: the cluster, the workers, the states each owns, and the
+    #: bytes the workers sent each other (``distributed/engine.py``)
+    distributed: dict | None = None
 
     @property
     def bytes_per_state(self) -> float:

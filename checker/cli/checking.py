@@ -32,6 +32,13 @@ ENGINES = engines.names()
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="; ".join(f"{e.name}: {e.help}" for e in engines.ENGINES.values())
               + " (default: batch where it applies, else bfs).")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Run the distributed engine (ray) on a Ray cluster: local (start one on "
+                   "this machine), auto or ray://HOST:PORT (join one). Needs "
+                   "pip install 'kafkacheck[ray]'.")
+@click.option("--workers", type=click.IntRange(1, 4096), default=None,
+              help="With --cluster: the Ray actors that share the states (default: the "
+                   "cores, or the cluster's CPUs).")
 @click.option("--max-depth", type=click.IntRange(0, MAX_DEPTH), default=None,
               help="Explore at most this many steps from an initial state (default: no "
                    "bound for bfs/dfs, 10 for bmc).")
@@ -86,7 +93,8 @@ ENGINES = engines.names()
 @click.option("--slow", is_flag=True, help="Suite only: also run the checks marked slow.")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in checks and exit.")
 @click.pass_context
-def check_command(ctx, target, params, configs, before, properties, engine, max_depth,
+def check_command(ctx, target, params, configs, before, properties, engine, cluster, workers,
+                  max_depth,
                   max_states, time_limit, query_time_limit, memory_limit, exact, symmetry, fmt,
                   trace_out, junit_xml, force, trace_format, trace_of, liveness, fairness,
                   seed, traces,
@@ -110,6 +118,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
     if target is None:
         given = [n for n, v in (("-p", params), ("--config", configs), ("--before", before),
                                 ("--property", properties), ("--engine", engine),
+                                ("--cluster", cluster), ("--workers", workers),
                                 ("--max-depth", max_depth), ("--max-states", max_states),
                                 ("--trace-out", trace_out is not None),
                                 ("--trace-of", trace_of is not None),
@@ -132,6 +141,7 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
     if trace_to_stdout and fmt == "json":
         raise UserError(f"--trace-format {trace_format} without --trace-out would print the "
                         "trace on stdout after the --format json report; give --trace-out PATH")
+    engine, cluster = cluster_engine(engine, cluster, workers, exact)
     settings = parse_settings(params)
     with guard.deadline(time_limit) as clock:
         resolved, settings, applied = resolve_configured(target, configs, settings)
@@ -144,7 +154,8 @@ def check_command(ctx, target, params, configs, before, properties, engine, max_
                 raise UserError("--junit-xml and --trace-out name the same file; give two")
         run = Run(resolved, settings, before, properties, engine, max_depth, max_states,
                   time_limit, exact, progress, query_time_limit, symmetry=symmetry,
-                  liveness=liveness, fairness=fairness, simulation=(seed, traces, depth))
+                  liveness=liveness, fairness=fairness, simulation=(seed, traces, depth),
+                  cluster=cluster, workers=workers)
         run.config = applied
         if trace_of is not None:
             run.check_trace_of(trace_of, trace_out is not None or trace_to_stdout)
@@ -171,7 +182,7 @@ class Run:
     def __init__(self, target: Target, settings, before, properties, engine, max_depth,
                  max_states, time_limit, exact, progress, query_time_limit=None, *,
                  symmetry=False, liveness=False, fairness=None,
-                 simulation=(None, None, None)):
+                 simulation=(None, None, None), cluster=None, workers=None):
         spec = target.spec
         self.target = target
         self.settings = settings
@@ -226,6 +237,9 @@ class Run:
                 raise UserError("--query-time-limit applies to --engine bmc only")
             self.options["exact"] = exact
             self.options["progress"] = _progress_printer() if progress else None
+            if engines.get(self.engine).distributed:
+                self.options["cluster"] = cluster or "local"
+                self.options["workers"] = workers
         elif exact or max_states:
             raise UserError("--exact and --max-states apply to the explicit engines, not bmc")
         else:
@@ -279,8 +293,11 @@ class Run:
         opts = []
         if self.properties and not (spec and self.properties == spec.properties):
             opts += [("--property", p) for p in self.properties]
-        if self.engine != self.default_engine:
+        if self.engine != self.default_engine and not engines.get(self.engine).distributed:
             opts.append(("--engine", self.engine))
+        if engines.get(self.engine).distributed:
+            opts += [("--cluster", self.options.get("cluster")),
+                     ("--workers", self.options.get("workers"))]
         if not (spec and self.max_depth == spec.max_depth):
             opts.append(("--max-depth", self.max_depth))
         opts += [("--max-states", max_states), ("--time-limit", time_limit), ("--exact", exact),
@@ -319,7 +336,7 @@ class Run:
         if self.symmetry_note:
             result.symmetry = self.symmetry_note
         if self.options.get("progress") is not None:
-            sys.stderr.write("\r" + " " * 100 + "\r")  # clear the progress line
+            sys.stderr.write("\r" + " " * 160 + "\r")  # clear the progress line
         return result
 
     # -- rendering -------------------------------------------------------------------------
@@ -343,6 +360,8 @@ class Run:
             lines.append(trace_text(result.violation, command=self.argv).rstrip("\n"))
             lines.append("")
         lines.append(_stats_line(result))
+        if result.distributed:
+            lines.append(_workers_line(result))
         if result.liveness:
             lv = result.liveness
             size = f", about {_size(lv['bytes'])}" if lv.get("bytes") else ""
@@ -503,7 +522,8 @@ def _verdict_line(result) -> str:
         why = {"time_limit": "the time limit", "max_states": "the state limit",
                "memory_limit": "the memory limit (--memory-limit)",
                "max_depth": "the depth bound (a sometimes-property has no example yet)",
-               "interrupted": "an interrupt", "unknown": "an unknown solver answer",
+               "interrupted": "an interrupt", "worker_lost": "a lost worker",
+               "unknown": "an unknown solver answer",
                "query_time_limit": "a solver query that ran past --query-time-limit"}
         where = f"at bound {result.depth}" if result.engine == "bmc" else \
             f"after {result.distinct_states:,} states"
@@ -546,11 +566,53 @@ def _verdict_line(result) -> str:
     return f"Verdict: holds: every checked property holds in all {states}."
 
 
+def _workers_line(result) -> str:
+    d = result.distributed
+    per = " / ".join(f"{n:,}" for n in d["states_per_worker"])
+    return (f"Workers: {d['workers']} Ray actor(s) on {d['cluster']} (started in "
+            f"{d.get('startup_seconds', 0):.2f} s, then {d.get('search_seconds', 0):.2f} s of "
+            f"search); states per worker {per}; "
+            f"{d['bytes_exchanged'] / 2 ** 20:,.1f} MiB sent between workers "
+            f"({d['bytes_exchanged_per_state']:.1f} bytes/state), "
+            f"{d['driver_bytes'] / 2 ** 20:,.1f} MiB of keys and ranks with the driver")
+
+
+def cluster_engine(engine, cluster, workers, exact):
+    """The engine ``--cluster`` and ``--workers`` ask for (ray), checked before the model is
+    built: Ray installed, no other engine named, no --exact."""
+    distributed = [n for n in engines.names() if engines.get(n).distributed]
+    if cluster is None and workers is None and engine not in distributed:
+        return engine, cluster
+    if engine is not None and engine not in distributed:
+        flag = "--cluster" if cluster is not None else "--workers"
+        raise UserError(f"{flag} runs the distributed engine ({distributed[0]}), not "
+                        f"--engine {engine}; drop one of them")
+    if cluster is None and engine is None:
+        raise UserError("--workers applies to a run on a cluster; give --cluster local "
+                        "(or auto, or ray://HOST:PORT)")
+    if exact:
+        raise UserError("--exact stores whole states; the distributed engine stores "
+                        "fingerprints: drop --exact or --cluster")
+    from ..distributed import RayMissing, ray_module
+    try:
+        ray_module()
+    except RayMissing as missing:
+        raise UserError(str(missing)) from None
+    if cluster is not None and not (cluster in ("local", "auto")
+                                    or cluster.startswith("ray://")):
+        raise UserError(f"--cluster takes local, auto or ray://HOST:PORT, not {cluster!r}")
+    return distributed[0], cluster or "local"
+
+
 def _progress_printer():
     def report(stats):
+        workers = ""
+        if stats.get("workers"):
+            workers = (f"  workers {'/'.join(f'{n:,}' for n in stats['workers'])}"
+                       f"  sent {stats['exchanged'] / 2 ** 20:,.0f} MiB")
         sys.stderr.write(f"\r{stats['distinct']:>12,} distinct  queue {stats['queue']:>10,}"
                          f"  depth {stats['depth']:>4}  {stats['states_per_second']:>10,.0f}"
-                         f" states/s  {stats['seconds']:>7.1f} s")
+                         f" states/s  {stats['seconds']:>7.1f} s{workers}")
         sys.stderr.flush()
     return report
 
