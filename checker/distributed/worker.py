@@ -55,7 +55,7 @@ class Worker:
         shim = SimpleNamespace(system=SimpleNamespace(built=built,
                                                       check_deadlock=built.check_deadlock),
                                always=list(always), pending=list(sometimes),
-                               steps=list(steps), symmetry=None, max_states=None)
+                               steps=list(steps), symmetry=None, max_states=None, live=[])
         self.batch = _Batch(shim)  # the batch engine's kernels, packer and storage
         self.packer = self.batch.packer
         self.sometimes = list(sometimes)
