@@ -161,3 +161,16 @@ def test_ctrl_c_stops_with_the_statistics_so_far():
         proc.kill()
     assert proc.returncode == 3, out
     assert "Verdict: incomplete: stopped at an interrupt" in out
+
+
+def test_joining_a_cluster_that_is_not_there_is_one_line_and_exit_2():
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-m", "kafkacheck.checker.cli", "check", "failover",
+                           "--cluster", "auto", "--workers", "2"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    if proc.returncode == 0:  # a Ray cluster runs on this machine: the join itself worked
+        assert "Engine ray: 4,464 distinct states" in proc.stdout
+        return
+    err = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 2 and len(err) == 1, proc.stderr
+    assert err[0].startswith("error: cannot join the Ray cluster at auto: ")

@@ -47,6 +47,10 @@ class RayMissing(Exception):
     """Ray is not installed; the message says how to install it."""
 
 
+class ClusterUnreachable(Exception):
+    """The Ray cluster named by ``--cluster`` cannot be joined; the message says why."""
+
+
 def ray_module():
     """The ``ray`` module, or ``RayMissing`` with the line that says how to install it."""
     try:
@@ -152,7 +156,15 @@ class _Driver:
                 address = self.cluster
             self.started = True  # an interrupt during the start still shuts it down
             with _unlimited_address_space():  # Ray's processes reserve large mappings
-                ray.init(address=address, **kwargs)
+                try:
+                    ray.init(address=address, **kwargs)
+                except (ConnectionError, ValueError, RuntimeError) as err:
+                    if address == "local":
+                        raise
+                    self.started = False
+                    why = " ".join(str(err).split()) or type(err).__name__
+                    raise ClusterUnreachable(f"cannot join the Ray cluster at {address}: "
+                                             f"{why}") from None
         if self.nworkers is None:
             self.nworkers = max(1, int(ray.cluster_resources().get("CPU", 1)))
 
