@@ -1460,3 +1460,38 @@ def test_choose_over_tuples_of_elements():
     assert system.actions == ["pair_up(pair=(1, 2))", "pair_up(pair=(1, 3))",
                               "pair_up(pair=(2, 3))"]
     assert sorted(t for _, t in system.successors((0,))) == [(0b011,), (0b101,), (0b110,)]
+
+
+def test_a_folded_constant_set_holding_none_is_out_of_range_in_every_engine():
+    """``{} | least({})`` folds to a constant whose bit of none no stored set may hold; the
+    range check must not depend on an insert node surviving the folding (found by the
+    random-model test above)."""
+    from kafkacheck.checker import check
+    from kafkacheck.checker.lang.expr import Const
+
+    class Folded(Model):
+        name = "folded"
+
+        def setup(m):
+            m.d = Domain("d", size=1)
+
+        def variables(m):
+            return {"st": Set(m.d)}
+
+        def init(m, s):
+            s.st = set()
+
+        @action()
+        def write(m, s):
+            empty = Const(0, Set(m.d))
+            s.st = empty | empty.least()
+
+    from kafkacheck.checker.symbolic.bmc import bmc
+    notes = {}
+    for engine in ("bfs", "batch", "bmc"):
+        system = Folded().compile()
+        result = bmc(system, max_depth=2) if engine == "bmc" else check(system, engine=engine)
+        assert result.verdict == "violated" and result.violation.property == "type_ok", engine
+        assert result.violation.length == 0, engine  # the write from the initial state
+        notes[engine] = result.violation.note
+    assert notes["bfs"] == notes["batch"] == "write() writes 2 to st, outside its range 0..1"

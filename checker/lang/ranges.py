@@ -40,10 +40,13 @@ def range_of_all(roots) -> tuple[int, int]:
 
 def may_hold_none(e) -> bool:
     """Whether a set expression can carry the bit of none: through set operations, from an
-    insert of a ``Maybe`` value (``S | leader`` when there is no leader)."""
+    insert of a ``Maybe`` value (``S | leader`` when there is no leader), or from a constant
+    that folding left with that bit (``{} | least({})``)."""
     holds: dict[int, bool] = {}
     for x in post_order([e]):
-        holds[id(x)] = (x.op == "insert" and isinstance(x.args[1].type, Maybe)) or any(
+        holds[id(x)] = (x.op == "insert" and isinstance(x.args[1].type, Maybe)) or (
+            x.op == "const" and isinstance(x.type, Set) and
+            bool(x.value >> len(x.type.domain) & 1)) or any(
             holds[id(a)] for a in x.args if isinstance(a.type, Set))
     return holds[id(e)]
 
