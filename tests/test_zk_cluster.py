@@ -348,3 +348,24 @@ def test_liveness_needs_fairness_on_zk_cluster():
     r = bfs(spec.compile(), properties=["caught_up_replica_rejoins_isr"], fairness="none")
     r.assert_violation("caught_up_replica_rejoins_isr", length=4)
     assert r.violation.action_path()[-1] == "stutter" and r.violation.loop == 3
+
+
+def test_kafka_2729_loop_remains_when_a_live_broker_must_re_register():
+    """The lasso of zk-cluster-before-kafka-2729 ends with broker 3 running but cut off from
+    ZooKeeper, which the model does not owe a re-registration. Owing it (weakly fair
+    everywhere) does not remove the loop: the controller then has nothing to write, so the
+    leader still never hears of the zombie's write."""
+    class Owed(ZkClusterSpec):
+        @action("broker", fair="weak", tells="ZooKeeper")
+        def broker_register(m, s, broker):
+            ZkClusterSpec.broker_register(m, s, broker)
+
+    spec = Owed.from_settings({"max_crashes": "2", "max_shutdowns": "0"},
+                              before=("KAFKA-2729",))
+    result = bfs(spec.compile(), properties=["caught_up_replica_rejoins_isr"])
+    assert result.verdict == "violated" and result.violation.is_lasso
+    assert result.violation.length == 16  # 14 when the re-registration is not owed
+    final = result.violation.steps[-1].state
+    assert all(final["registered"][b] for b in final["registered"]
+               if final["state"][b] == "RUNNING")  # nobody left cut off
+    assert final["isr"][0] != set(final["registered"])  # a caught-up follower stays out

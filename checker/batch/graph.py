@@ -9,19 +9,17 @@ index gives each edge its target. The states get the same indices and the edges 
 order as the per-state builder gives them, so the lassos are the same (tested).
 
 The batch engine records the graph during its safety search, so liveness costs no second
-exploration; ``batch_graph`` builds it alone (for the tests). The graph is used only when
-the safety search found nothing: every write is then known to stay in its range.
+exploration. The graph is used only when the safety search found nothing: every write is
+then known to stay in its range, and the search's own limits (states, time) bound it.
 """
 
 from __future__ import annotations
 
-import time
 from array import array
 
 import numpy as np
 
-from ..liveness import Graph, LivenessStop
-from .engine import CHUNK
+from ..liveness import Graph
 from .packing import PackedColumns
 from .vectorize import as_mask, kernel, unsupported
 
@@ -125,45 +123,6 @@ class GraphRecorder:
             g.unfair_here = np.concatenate(self.unfair).tolist()
         g.n = self.n_states
         return g
-
-
-def batch_graph(run, names, *, max_states=None, deadline=None) -> Graph:
-    """The reachable graph of ``run``'s system alone, without a safety search."""
-    system = run.search.system
-    rec = GraphRecorder(run, names)
-    inits = system.initial_states()
-    words = run.packer.pack(np.array(inits, dtype=np.int64).reshape(len(inits),
-                                                                    run.width).T)
-    keys = run.packer.fingerprints_of(words).tolist()
-    first = {}
-    for j, key in enumerate(keys):
-        first.setdefault(key, j)
-    keep = sorted(first.values())
-    _limit(len(keep), max_states)
-    frontier = words[:, keep]
-    rec.initial(frontier)
-    base = 0
-    while frontier.shape[1]:
-        nxt = []
-        for start in range(0, frontier.shape[1], CHUNK):
-            if deadline is not None and time.perf_counter() >= deadline:
-                raise LivenessStop("time_limit")
-            chunk = frontier[:, start:start + CHUNK]
-            c = run._generate(PackedColumns(run.packer, chunk), chunk)
-            keys, at = c.firsts  # distinct keys ascending, each one's first position
-            new = np.array(sorted(j for j, key in zip(at.tolist(), keys.tolist())
-                                  if key not in rec.index), dtype=np.int64)
-            _limit(rec.n_states + len(new), max_states)
-            rec.chunk(c, new, base + start)
-            nxt.append(c.words[:, new])
-        base += frontier.shape[1]
-        frontier = np.concatenate(nxt, axis=1) if nxt else frontier[:, :0]
-    return rec.graph(inits[j] for j in keep)
-
-
-def _limit(n, max_states):
-    if max_states is not None and n > max_states:
-        raise LivenessStop("max_states")
 
 
 def _q(parts) -> array:

@@ -331,14 +331,14 @@ class Run:
             return bmc(self.system, **{k: v for k, v in self.options.items()
                                        if k in ("properties", "max_depth", "time_limit",
                                                 "query_time_limit")})
-        try:
+        if self.engine == "ray":
+            from ..distributed import ClusterUnreachable
+            try:
+                result = run_engine(self.system, engine=self.engine, **self.options)
+            except ClusterUnreachable as e:  # a cluster that is not there: the user's input
+                raise UserError(str(e)) from None
+        else:
             result = run_engine(self.system, engine=self.engine, **self.options)
-        except Exception as e:  # joining a cluster that is not there is the user's input
-            if self.engine == "ray":
-                from ..distributed import ClusterUnreachable
-                if isinstance(e, ClusterUnreachable):
-                    raise UserError(str(e)) from None
-            raise
         result.build_seconds = self.build_seconds
         if self.symmetry_note:
             result.symmetry = self.symmetry_note
