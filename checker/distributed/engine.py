@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from array import array
 
 import numpy as np
@@ -157,7 +158,9 @@ class _Driver:
             self.started = True  # an interrupt during the start still shuts it down
             with _unlimited_address_space():  # Ray's processes reserve large mappings
                 try:
-                    ray.init(address=address, **kwargs)
+                    with warnings.catch_warnings():  # Ray warns before it raises: one line
+                        warnings.simplefilter("ignore")
+                        ray.init(address=address, **kwargs)
                 except (ConnectionError, ValueError, RuntimeError) as err:
                     if address == "local":
                         raise
